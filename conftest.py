@@ -1,0 +1,28 @@
+import os
+
+# The Playwright sync API runs an event loop in the test thread; the ORM calls made by
+# browser tests are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "tests.fixtures.browser",
+    "tests.fixtures.cobrowse",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    # Playwright's sync API keeps an event loop running for the rest of the session once the
+    # browser starts, which breaks asyncio tests that come after it: run browser tests last.
+    items.sort(key=lambda item: "browser" in item.keywords)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rendered fragments are cached by version; each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()

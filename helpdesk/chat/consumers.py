@@ -1,0 +1,227 @@
+"""The chat widget's websocket (any origin: the site's allowed origins are checked at hello),
+and the agents' live queue."""
+
+import json
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from helpdesk import services as helpdesk
+
+from . import identity, services
+from .limits import TokenBucket
+from .live import chat_group, queue_group
+from .protocol import FATAL, MAX_CLIENT_ID, error, message_frame
+
+
+def _origin(scope):
+    for name, value in scope.get("headers", []):
+        if name == b"origin":
+            return value.decode("latin1")
+    return ""
+
+
+@database_sync_to_async
+def _identify(origin, hello):
+    """(site, customer) for a hello frame, or raise IdentityError."""
+    site = services.find_site(hello.get("site"))
+    if site is None:
+        raise identity.IdentityError("unknown_site", "This site is not registered with the helpdesk.")
+    if not site.allows_origin(origin):
+        raise identity.IdentityError("origin_not_allowed", f"The origin {origin or '(none)'} may not use this site's chat.")
+    user_id = identity.verify(site.secret, hello.get("user_id"), hello.get("expires"), hello.get("signature"))
+    name = hello.get("name") if isinstance(hello.get("name"), str) else ""
+    return site, helpdesk.get_or_create_customer(user_id, name=name.strip()[:150])
+
+
+class WidgetConsumer(AsyncWebsocketConsumer):
+    clock = staticmethod(time.monotonic)  # tests replace it to drive the rate limit
+
+    async def connect(self):
+        self.site = self.customer = self.chat = self.group = None
+        self.last_id = 0
+        self.bucket = TokenBucket(settings.CHAT_RATE_MESSAGES, settings.CHAT_RATE_PERIOD_SECONDS, self.clock)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.chat is not None:
+            await database_sync_to_async(services.customer_disconnected)(self.chat)
+
+    async def send_json(self, frame):
+        await self.send(text_data=json.dumps(frame))
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self.send_json(error("bad_frame", "Frames must be JSON text."))
+        if len(text_data) > settings.CHAT_MAX_MESSAGE_CHARS * 8 + 2048:
+            return await self.send_json(error("too_long", "That frame is too large."))
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            return await self.send_json(error("bad_json", "That frame is not valid JSON."))
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        handler = {"hello": self.on_hello, "resume": self.on_hello, "message": self.on_message,
+                   "close": self.on_close, "typing": self.on_typing, "ping": self.on_ping}.get(kind)
+        if handler is None:
+            return await self.send_json(error("bad_type", f"Unknown frame type: {str(kind)[:40]!r}."))
+        if self.customer is None and kind not in ("hello", "resume", "ping"):
+            return await self.send_json(error("hello_first", "Send a hello frame with the signed identity first."))
+        await handler(frame)
+
+    # --- frames from the widget -----------------------------------------------------------------
+
+    async def on_hello(self, frame):
+        if self.customer is not None:
+            return await self.send_json(error("already_identified", "This connection has already said hello."))
+        try:
+            self.site, self.customer = await _identify(_origin(self.scope), frame)
+        except identity.IdentityError as exc:
+            await self.send_json(error(exc.code, exc.message))
+            return await self.close(code=FATAL.get(exc.code, 4401))
+        last_seen = frame.get("last_seen")
+        self.last_id = last_seen if isinstance(last_seen, int) and last_seen > 0 else 0
+        self.group = chat_group(self.site.pk, self.customer.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        chat = await database_sync_to_async(services.open_chat)(self.site, self.customer)
+        if chat is not None:
+            await self._attach(chat)
+        await self.send_json({
+            "type": "welcome", "chat": self._chat_info(), "customer": {"name": self.customer.name},
+            "limits": {"max_chars": settings.CHAT_MAX_MESSAGE_CHARS, "rate": settings.CHAT_RATE_MESSAGES,
+                       "per_seconds": settings.CHAT_RATE_PERIOD_SECONDS},
+        })
+        await self.send_json({"type": "history", "messages": await self._new_messages()})
+
+    async def on_message(self, frame):
+        client_id, body = frame.get("client_id"), frame.get("body")
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
+            return await self.send_json(error("bad_field", f"client_id must be text of 1 to {MAX_CLIENT_ID} characters."))
+        if not isinstance(body, str):
+            return await self.send_json(error("bad_field", "body must be text.", client_id=client_id))
+        if len(body.strip()) > settings.CHAT_MAX_MESSAGE_CHARS:
+            return await self.send_json(error(
+                "too_long", f"The message is longer than {settings.CHAT_MAX_MESSAGE_CHARS} characters.", client_id=client_id))
+        wait = self.bucket.take()
+        if wait:
+            return await self.send_json(error(
+                "rate_limited", f"Too many messages; wait {wait:.0f} s.", client_id=client_id, retry_after=round(wait, 1)))
+        try:
+            if self.chat is None:
+                chat, message = await database_sync_to_async(services.start_or_resume_chat)(
+                    self.site, self.customer, body, client_id=client_id)
+                await self._attach(chat, counted=True)
+            else:
+                message = await database_sync_to_async(services.post_customer_message)(
+                    self.chat, body, client_id=client_id)
+        except services.ActionError as exc:
+            return await self.send_json(error("refused", str(exc), client_id=client_id))
+        await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
+        await self._send_new_messages()
+
+    async def on_close(self, frame):
+        if self.chat is None:
+            return await self.send_json(error("no_chat", "There is no open chat to close."))
+        try:
+            await database_sync_to_async(services.close_chat)(self.chat, None, "customer")
+        except services.ActionError as exc:
+            await self.send_json(error("refused", str(exc)))
+
+    async def on_typing(self, frame):
+        pass  # accepted and ignored: agents see messages, not keystrokes
+
+    async def on_ping(self, frame):
+        await self.send_json({"type": "pong"})
+
+    # --- events from the channel layer ----------------------------------------------------------
+
+    async def chat_sync(self, event):
+        if self.chat is None:
+            chat = await database_sync_to_async(services.open_chat)(self.site, self.customer)
+            if chat is None:
+                return
+            await self._attach(chat)
+        await self._send_new_messages()
+
+    async def chat_state(self, event):
+        if self.chat is not None and event["chat_id"] != self.chat.pk:
+            return
+        if event["state"] == "closed":
+            if self.chat is not None:
+                await self._send_new_messages()
+                self.chat = None
+                await self.send_json({"type": "closed", "chat_id": event["chat_id"], "reason": event["reason"]})
+            return
+        if self.chat is None:
+            chat = await database_sync_to_async(services.open_chat)(self.site, self.customer)
+            if chat is not None and chat.pk == event["chat_id"]:
+                await self._attach(chat)
+                await self._send_new_messages()
+        else:
+            self.chat.state = event["state"]
+        await self.send_json({"type": "state", "chat": self._chat_info()})
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _chat_info(self):
+        return {"id": self.chat.pk, "state": self.chat.state} if self.chat else None
+
+    async def _attach(self, chat, counted=False):
+        """This connection now follows the chat (and counts as the customer being present)."""
+        if not counted:
+            chat = await database_sync_to_async(services.customer_connected)(chat)
+        self.chat = chat
+
+    async def _new_messages(self):
+        if self.chat is None:
+            return []
+        messages = await database_sync_to_async(services.messages_after)(self.chat, self.last_id)
+        if messages:
+            self.last_id = messages[-1].pk
+        return [message_frame(m, self.customer.name) for m in messages]
+
+    async def _send_new_messages(self):
+        for frame in await self._new_messages():
+            await self.send_json(frame)
+
+
+@database_sync_to_async
+def _agent_of(user):
+    return getattr(user, "agent", None) if user.is_authenticated else None
+
+
+@database_sync_to_async
+def _render_queue(agent):
+    return render_to_string("chat/_queue.html", {"waiting": list(services.waiting_chats(agent)),
+                                                 "mine": list(services.active_chats(agent)), "live": True})
+
+
+class QueueConsumer(AsyncWebsocketConsumer):
+    """An agent's /chats/ page: the queue fragment is pushed whenever a chat of theirs changes."""
+
+    async def connect(self):
+        self.groups_joined = []
+        self.agent = await _agent_of(self.scope["user"])
+        if self.agent is None:
+            return await self.close(code=4403)
+        if self.agent.sees_all_teams:
+            self.groups_joined = [queue_group()]
+        elif self.agent.team_id:
+            self.groups_joined = [queue_group(self.agent.team_id)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        pass
+
+    async def queue_changed(self, event):
+        await self.send(text_data=await _render_queue(self.agent))

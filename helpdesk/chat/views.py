@@ -1,0 +1,73 @@
+"""The agents' chat queue, take/close actions, and the demo customer page. Thin: work is in services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from helpdesk.views.common import agent_required
+
+from . import identity, services
+
+
+@agent_required
+def chat_queue(request):
+    return render(request, "chat/queue.html", {
+        "waiting": services.waiting_chats(request.agent), "mine": services.active_chats(request.agent),
+    })
+
+
+def _visible_chat(request, chat_id):
+    return get_object_or_404(services.visible_chats(request.agent).select_related("conversation__ticket", "site"),
+                             pk=chat_id)
+
+
+def _after_action(request, chat, notice, error=None):
+    if request.htmx and request.htmx.target != "chat-panel" and not error:
+        return HttpResponseClientRedirect(chat.ticket.get_absolute_url())  # from the queue: open the ticket
+    if request.htmx:
+        chat.refresh_from_db()
+        return render(request, "chat/_chat_panel.html", {"chat": chat, "ticket": chat.ticket, "error": error},
+                      status=422 if error else 200)
+    (messages.error if error else messages.success)(request, error or notice)
+    return redirect(chat.ticket)
+
+
+@require_POST
+@agent_required
+def chat_take(request, chat_id):
+    chat = _visible_chat(request, chat_id)
+    try:
+        services.take_chat(chat, request.agent)
+    except services.ActionError as exc:
+        return _after_action(request, chat, "", str(exc))
+    return _after_action(request, chat, "You took the chat.")
+
+
+@require_POST
+@agent_required
+def chat_close(request, chat_id):
+    chat = _visible_chat(request, chat_id)
+    try:
+        services.close_chat(chat, request.agent, "agent")
+    except services.ActionError as exc:
+        return _after_action(request, chat, "", str(exc))
+    return _after_action(request, chat, "Chat closed.")
+
+
+def demo_customer_page(request):
+    """A stand-in for a customer's website: its 'backend' signs the visitor's identity server-side."""
+    if not settings.CHAT_DEMO_PAGE:
+        raise Http404("The demo page is off (CHAT_DEMO_PAGE).")
+    site = services.find_site(settings.CHAT_DEMO_SITE)
+    if site is None:
+        raise Http404("No demo chat site; run `manage.py seed_demo` first.")
+    user_id = (request.GET.get("user_id") or "customer-001").strip()[:identity.MAX_USER_ID]
+    name = (request.GET.get("name") or "").strip()[:150]
+    signed = identity.signed_identity(site.secret, user_id, lifetime=settings.CHAT_DEMO_IDENTITY_LIFETIME)
+    return render(request, "chat/demo.html", {
+        "site": site, "identity": signed, "name": name or user_id,
+        "helpdesk_origin": request.build_absolute_uri("/").rstrip("/"),
+    })

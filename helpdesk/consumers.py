@@ -1,0 +1,61 @@
+"""Websocket consumers of the helpdesk."""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from .fragments import render_fragment
+from .live import ticket_group
+from .models import TicketViewer
+from .services import visible_tickets
+
+
+@database_sync_to_async
+def _viewer_agent(user, ticket_id):
+    agent = getattr(user, "agent", None) if user.is_authenticated else None
+    if agent is None or not visible_tickets(agent).filter(pk=ticket_id).exists():
+        return None
+    return agent
+
+
+@database_sync_to_async
+def _join(ticket_id, agent, channel_name):
+    TicketViewer.objects.create(ticket_id=ticket_id, agent=agent, channel_name=channel_name)
+    return render_fragment(ticket_id, "viewers")
+
+
+@database_sync_to_async
+def _leave(ticket_id, channel_name):
+    TicketViewer.objects.filter(channel_name=channel_name).delete()
+    return render_fragment(ticket_id, "viewers")
+
+
+class TicketConsumer(AsyncWebsocketConsumer):
+    """An agent's ticket page: receives the page's fragments whenever the ticket changes, and
+    tells the other viewers who is looking at the ticket."""
+
+    async def connect(self):
+        self.ticket_id = int(self.scope["url_route"]["kwargs"]["ticket_id"])
+        self.group = None
+        agent = await _viewer_agent(self.scope["user"], self.ticket_id)
+        if agent is None:
+            await self.close(code=4403)
+            return
+        self.group = ticket_group(self.ticket_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._tell_viewers(await _join(self.ticket_id, agent, self.channel_name))
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._tell_viewers(await _leave(self.ticket_id, self.channel_name))
+
+    async def _tell_viewers(self, html):
+        await self.channel_layer.group_send(self.group, {"type": "ticket.html", "html": html})
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # The page sends nothing that needs an answer; actions go through HTTP (CSRF, forms).
+        pass
+
+    async def ticket_html(self, event):
+        await self.send(text_data=event["html"])

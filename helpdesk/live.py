@@ -1,0 +1,29 @@
+"""Live ticket pages: every change to a ticket is pushed to the agents viewing it.
+
+The pushed HTML is the same fragment the page renders; htmx's ws extension swaps it in by id.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.dispatch import receiver
+
+from .fragments import render_fragment
+from .services import ticket_changed
+
+
+def ticket_group(ticket_id):
+    return f"ticket-{ticket_id}"
+
+
+def push_html(ticket_id, html):
+    if html:
+        async_to_sync(get_channel_layer().group_send)(ticket_group(ticket_id), {"type": "ticket.html", "html": html})
+
+
+def push_fragments(ticket_id, *whats):
+    push_html(ticket_id, "".join(render_fragment(ticket_id, what) for what in whats))
+
+
+@receiver(ticket_changed)
+def _push_changed_fragment(sender, ticket_id, what, **kwargs):
+    push_fragments(ticket_id, what)

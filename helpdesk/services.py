@@ -1,0 +1,212 @@
+"""Domain actions on tickets. Views, consumers and tasks call these; each writes its Event.
+
+Every action runs in one transaction and raises ActionError (with a message meant for the
+person who asked) when the request makes no sense; nothing is changed in that case.
+"""
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from .models import Conversation, Customer, Event, Message, Ticket
+
+MAX_MESSAGE_LENGTH = 20_000
+
+# Sent inside the closing transaction when an interaction with the customer ends: the ticket
+# closes (kind="ticket") or its live chat closes (kind="chat"). Arguments: ticket, actor, kind,
+# reason. Receivers that enqueue work do it here so the work commits (or rolls back) with it.
+interaction_closed = Signal()
+# Sent on commit after any change to a ticket's thread or state, for live views.
+ticket_changed = Signal()
+
+
+class ActionError(Exception):
+    """A domain action was refused; the message says why, in words for the user."""
+
+
+def visible_tickets(agent):
+    """Tickets an agent may see: their own team's, or all for supervisors and admins."""
+    qs = Ticket.objects.all()
+    if agent is None:
+        return qs.none()
+    if agent.sees_all_teams:
+        return qs
+    if agent.team_id is None:
+        return qs.none()
+    return qs.filter(team_id=agent.team_id)
+
+
+def record(ticket, actor, verb, **data):
+    return Event.objects.create(ticket=ticket, actor=actor, verb=verb, data=data)
+
+
+def _notify_changed(ticket, what):
+    transaction.on_commit(lambda: ticket_changed.send(sender=Ticket, ticket_id=ticket.pk, what=what))
+
+
+def _touch(ticket, now=None):
+    ticket.updated_at = now or timezone.now()
+
+
+def _clean_body(body):
+    body = (body or "").strip()
+    if not body:
+        raise ActionError("The message is empty.")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise ActionError(f"The message is longer than {MAX_MESSAGE_LENGTH} characters.")
+    return body
+
+
+@transaction.atomic
+def open_ticket(*, customer, subject, body, team, actor=None, priority=Ticket.Priority.NORMAL,
+                channel=Ticket.Channel.EMAIL, assignee=None):
+    subject = (subject or "").strip()
+    if not subject:
+        raise ActionError("The subject is empty.")
+    if priority not in Ticket.Priority.values:
+        raise ActionError(f"Unknown priority: {priority}.")
+    body = _clean_body(body)
+    ticket = Ticket.objects.create(
+        subject=subject[:200], customer=customer, team=team, priority=priority, channel=channel,
+        assignee=assignee,
+    )
+    conversation = Conversation.objects.create(ticket=ticket)
+    kind = Message.Kind.AGENT if actor else Message.Kind.CUSTOMER
+    Message.objects.create(conversation=conversation, kind=kind, author=actor, body=body)
+    record(ticket, actor, "opened", channel=channel)
+    return ticket
+
+
+@transaction.atomic
+def reply(ticket, agent, body, *, internal=False):
+    """An agent's reply to the customer, or an internal note (never shown to the customer)."""
+    body = _clean_body(body)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.is_closed and not internal:
+        raise ActionError("This ticket is closed. Reopen it to reply to the customer.")
+    kind = Message.Kind.NOTE if internal else Message.Kind.AGENT
+    message = Message.objects.create(
+        conversation=_conversation(ticket), kind=kind, author=agent, body=body
+    )
+    _touch(ticket, message.created_at)
+    ticket.save(update_fields=["updated_at"])
+    record(ticket, agent, "noted" if internal else "replied", message_id=message.pk)
+    _notify_changed(ticket, "thread")
+    return message
+
+
+@transaction.atomic
+def customer_message(ticket, body, *, client_id=None):
+    """A message from the customer; a repeated client_id returns the stored message unchanged."""
+    body = _clean_body(body)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    conversation = _conversation(ticket)
+    if client_id:
+        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+        if existing:
+            return existing
+    message = Message.objects.create(
+        conversation=conversation, kind=Message.Kind.CUSTOMER, body=body, client_id=client_id
+    )
+    fields = ["updated_at"]
+    if ticket.status == Ticket.Status.PENDING:
+        ticket.status = Ticket.Status.OPEN
+        fields.append("status")
+    _touch(ticket, message.created_at)
+    ticket.save(update_fields=fields)
+    _notify_changed(ticket, "thread")
+    return message
+
+
+@transaction.atomic
+def assign(ticket, assignee, actor):
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if assignee is not None and not assignee.sees_all_teams and assignee.team_id != ticket.team_id:
+        raise ActionError(f"{assignee} is not in the {ticket.team} team.")
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        raise ActionError("The ticket is already assigned that way.")
+    previous = ticket.assignee
+    ticket.assignee = assignee
+    _touch(ticket)
+    ticket.save(update_fields=["assignee", "updated_at"])
+    record(
+        ticket, actor, "assigned",
+        assignee=assignee.display_name if assignee else None,
+        previous=previous.display_name if previous else None,
+    )
+    _notify_changed(ticket, "header")
+    return ticket
+
+
+@transaction.atomic
+def set_pending(ticket, actor):
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status != Ticket.Status.OPEN:
+        raise ActionError(f"Only an open ticket can be set to pending; this one is {ticket.get_status_display().lower()}.")
+    ticket.status = Ticket.Status.PENDING
+    _touch(ticket)
+    ticket.save(update_fields=["status", "updated_at"])
+    record(ticket, actor, "status_changed", status=ticket.status)
+    _notify_changed(ticket, "header")
+    return ticket
+
+
+@transaction.atomic
+def close_ticket(ticket, actor, *, reason="agent"):
+    """The one way a ticket closes. Hooks (interaction_closed) run inside this transaction."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.is_closed:
+        raise ActionError("This ticket is already closed.")
+    now = timezone.now()
+    ticket.status = Ticket.Status.CLOSED
+    ticket.closed_at = now
+    _touch(ticket, now)
+    ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    record(ticket, actor, "closed", reason=reason)
+    interaction_closed.send(sender=Ticket, ticket=ticket, actor=actor, kind="ticket", reason=reason)
+    _notify_changed(ticket, "header")
+    return ticket
+
+
+@transaction.atomic
+def reopen(ticket, actor):
+    """Back to open, from closed (a reopen) or from pending."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status == Ticket.Status.OPEN:
+        raise ActionError("This ticket is already open.")
+    was_closed = ticket.is_closed
+    ticket.status = Ticket.Status.OPEN
+    ticket.closed_at = None
+    _touch(ticket)
+    ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    if was_closed:
+        record(ticket, actor, "reopened")
+    else:
+        record(ticket, actor, "status_changed", status=ticket.status)
+    _notify_changed(ticket, "header")
+    return ticket
+
+
+def change_status(ticket, status, actor):
+    """Dispatch a requested status to the action that performs it."""
+    actions = {
+        Ticket.Status.OPEN: reopen,
+        Ticket.Status.PENDING: set_pending,
+        Ticket.Status.CLOSED: close_ticket,
+    }
+    if status not in actions:
+        raise ActionError(f"Unknown status: {status!r}.")
+    return actions[status](ticket, actor)
+
+
+def _conversation(ticket):
+    conversation, _ = Conversation.objects.get_or_create(ticket=ticket)
+    return conversation
+
+
+def get_or_create_customer(user_id, *, name="", email=""):
+    customer, created = Customer.objects.get_or_create(
+        user_id=user_id, defaults={"name": name or user_id, "email": email}
+    )
+    return customer
+

@@ -1,0 +1,30 @@
+"""What every helpdesk page needs: the signed-in agent and the team visibility rule."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from ..services import visible_tickets
+
+
+def agent_required(view):
+    """Signed in and with an agent profile; sets request.agent."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        agent = getattr(request.user, "agent", None)
+        if agent is None:
+            raise PermissionDenied("This account has no helpdesk profile.")
+        request.agent = agent
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_ticket_or_404(request, ticket_id, queryset=None):
+    """A ticket of another team is a 404, exactly like a ticket that does not exist."""
+    qs = queryset if queryset is not None else visible_tickets(request.agent)
+    return get_object_or_404(qs, pk=ticket_id)

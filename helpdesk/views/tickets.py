@@ -1,0 +1,159 @@
+"""Ticket list, ticket page and the actions on a ticket. Thin: the work is in services."""
+
+import hashlib
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Max
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+from django_htmx.http import retarget
+
+from .. import services
+from ..forms import AssignForm, ReplyForm, StatusForm, TicketFilterForm
+from ..fragments import render_fragment, ticket_context
+from .common import agent_required, get_ticket_or_404
+
+PAGE_SIZE = 25
+
+
+def _list_context(request, current=None):
+    """The filtered, paginated list column. Its HTML is cached until any ticket the agent can
+    see changes (every change moves a ticket's updated_at), so most page views skip it."""
+    form = TicketFilterForm(request.GET, agent=request.agent)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    visible = services.visible_tickets(request.agent)
+    version = visible.aggregate(v=Max("updated_at"))["v"]
+    query = request.GET.copy()
+    page_number = query.pop("page", ["1"])[-1]
+    key = "ticket-list:" + hashlib.sha256(
+        f"{request.agent.pk}|{sorted(query.lists())}|{page_number}|{current and current.pk}|{version}".encode()
+    ).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        qs = form.filter(visible).select_related("customer", "assignee", "team").only(
+            "id", "subject", "status", "priority", "channel", "updated_at",
+            "customer__name", "team__name", "assignee__display_name",
+        )
+        html = render_to_string("_partials/_ticket_list.html", {
+            "filter_form": form, "page": Paginator(qs, PAGE_SIZE).get_page(page_number),
+            "filter_query": query.urlencode(), "ticket": current,
+            "active_status": cleaned.get("status") or "active", "active_assignee": cleaned.get("assignee", ""),
+        })
+        cache.set(key, html, 3600)
+    return {
+        "ticket_list_html": mark_safe(html),
+        "active_status": cleaned.get("status") or "active",
+        "active_assignee": cleaned.get("assignee", ""),
+    }
+
+
+@agent_required
+def ticket_list(request):
+    context = _list_context(request)
+    if request.htmx and request.htmx.target == "ticket-list":
+        return HttpResponse(context["ticket_list_html"])
+    return render(request, "tickets/list.html", context)
+
+
+def _detail_context(request, ticket):
+    return ticket_context(ticket)
+
+
+def _load_ticket(request, ticket_id):
+    return get_ticket_or_404(
+        request, ticket_id,
+        services.visible_tickets(request.agent).select_related("customer", "team", "assignee"),
+    )
+
+
+@agent_required
+def ticket_detail(request, ticket_id):
+    ticket = _load_ticket(request, ticket_id)
+    context = {**_list_context(request, current=ticket), **_detail_context(request, ticket)}
+    return render(request, "tickets/detail.html", context)
+
+
+def _refused(request, ticket, message, fragment, context, target):
+    """A refused action: the fragment with the error (htmx) or the page with a message."""
+    if request.htmx:
+        response = render(request, fragment, {**context, "error": message}, status=422)
+        return retarget(response, target)
+    messages.error(request, message)
+    return redirect(ticket)
+
+
+@require_POST
+@agent_required
+def ticket_reply(request, ticket_id):
+    ticket = _load_ticket(request, ticket_id)
+    form = ReplyForm(request.POST)
+    compose = {"ticket": ticket, "reply_form": form}
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        return _refused(request, ticket, error, "_partials/_compose.html", compose, "#compose")
+    internal = form.cleaned_data["internal"] or request.POST.get("action") == "note"
+    try:
+        services.reply(ticket, request.agent, form.cleaned_data["body"], internal=internal)
+    except services.ActionError as exc:
+        return _refused(request, ticket, str(exc), "_partials/_compose.html", compose, "#compose")
+    if request.htmx:
+        ticket.refresh_from_db()
+        return render(request, "_partials/_thread_and_compose.html", _detail_context(request, ticket))
+    messages.success(request, "Note added." if internal else "Reply sent.")
+    return redirect(ticket)
+
+
+def _header_response(request, ticket, notice):
+    ticket = _load_ticket(request, ticket.pk)
+    if request.htmx:
+        return render(request, "_partials/_ticket_header.html", {**_detail_context(request, ticket), "notice": notice})
+    messages.success(request, notice)
+    return redirect(ticket)
+
+
+@require_POST
+@agent_required
+def ticket_status(request, ticket_id):
+    ticket = _load_ticket(request, ticket_id)
+    form = StatusForm(request.POST)
+    header = _detail_context(request, ticket)
+    if not form.is_valid():
+        error = " ".join(form.errors["status"])
+        return _refused(request, ticket, error, "_partials/_ticket_header.html", header, "#ticket-header")
+    try:
+        ticket = services.change_status(ticket, form.cleaned_data["status"], request.agent)
+    except services.ActionError as exc:
+        return _refused(request, ticket, str(exc), "_partials/_ticket_header.html", header, "#ticket-header")
+    return _header_response(request, ticket, f"Status set to {ticket.get_status_display().lower()}.")
+
+
+@require_POST
+@agent_required
+def ticket_assign(request, ticket_id):
+    ticket = _load_ticket(request, ticket_id)
+    form = AssignForm(request.POST, ticket=ticket)
+    header = _detail_context(request, ticket)
+    if not form.is_valid():
+        error = " ".join(form.errors["assignee"])
+        return _refused(request, ticket, error, "_partials/_ticket_header.html", header, "#ticket-header")
+    assignee = form.cleaned_data["assignee"]
+    try:
+        services.assign(ticket, assignee, request.agent)
+    except services.ActionError as exc:
+        return _refused(request, ticket, str(exc), "_partials/_ticket_header.html", header, "#ticket-header")
+    return _header_response(request, ticket, f"Assigned to {assignee}." if assignee else "Unassigned.")
+
+
+@agent_required
+def ticket_fragment(request, ticket_id, what):
+    """One live fragment of the ticket page (re-fetched after a websocket reconnect)."""
+    ticket = _load_ticket(request, ticket_id)
+    html = render_fragment(ticket.pk, what)
+    if not html:
+        raise Http404("Unknown fragment")
+    return HttpResponse(html)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class CobrowseConfig(AppConfig):
+    name = "integrations.cobrowse"
+    label = "cobrowse"
+    verbose_name = "Cobrowse"
+
+    def ready(self):
+        from helpdesk import fragments
+
+        from . import services  # noqa: F401  (connects the interaction_closed receiver)
+
+        fragments.register("cobrowse", "cobrowse/_links.html", lambda ticket: {
+            "session_links": ticket.session_links.select_related("agent")[:10],
+        })

@@ -1,0 +1,194 @@
+"""REST client for the Cobrowse agent API (/api/1/...), on one pooled requests session.
+
+Every call has connect and read timeouts. Idempotent calls (GET, PUT) are retried with backoff
+on connection errors and 502/503/504; POSTs are not. Failures raise typed errors so callers can
+decide: retry later (Unavailable), mint a fresh token (TokenExpired), tell the agent (the rest).
+"""
+
+import re
+import threading
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+MAX_PAGE = 1000
+
+
+class CobrowseError(Exception):
+    """A Cobrowse call failed. `status` is the HTTP status (None without a response)."""
+
+    def __init__(self, message, status=None, error_id=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.error_id = error_id
+
+
+class Unavailable(CobrowseError):
+    """The service could not be reached, timed out, or answered 5xx/429: try again later."""
+
+
+class AuthError(CobrowseError):
+    """401: the token was refused (bad signature, wrong issuer or audience...)."""
+
+
+class TokenExpired(AuthError):
+    """401 "jwt expired": mint a new token and retry."""
+
+
+class Forbidden(CobrowseError):
+    """403: the agent's role or JWT policy does not allow this."""
+
+
+class NotFound(CobrowseError):
+    """404: no such session, code or device (in this account)."""
+
+
+class BadRequest(CobrowseError):
+    """400: the request was refused as invalid (e.g. a change on an ended session)."""
+
+
+_local = threading.local()
+
+
+def _http():
+    """One pooled session per thread (requests sessions are not guaranteed thread-safe)."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        retry = Retry(
+            total=2, connect=2, read=1, status=2, backoff_factor=0.3,
+            status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET", "PUT"}),
+            raise_on_status=False, respect_retry_after_header=False,
+        )
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers.update({"Content-Type": "application/json", "X-CobrowsePlatform": "helpdesk-python"})
+        _local.session = session
+    return session
+
+
+def _query(params):
+    """Encode like the official SDK (qs, arrayFormat brackets): lists become key[]=v."""
+    pairs = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            pairs.extend((f"{key}[]", v) for v in value)
+        else:
+            pairs.append((key, value))
+    return pairs
+
+
+@dataclass
+class CobrowseClient:
+    """Calls made with one agent's token. `token_source(refresh=False)` returns a JWT."""
+
+    token_source: object
+    api: str = ""
+    calls: int = 0
+
+    def __post_init__(self):
+        self.api = (self.api or settings.COBROWSE_API).rstrip("/")
+
+    # --- transport -------------------------------------------------------------------------
+    def _request(self, method, path, *, params=None, json=None, token=None):
+        retry_expired = token is None
+        token = token or self.token_source(refresh=False)
+        try:
+            self.calls += 1
+            response = _http().request(
+                method, f"{self.api}{path}", params=_query(params or {}), json=json,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=(settings.COBROWSE_CONNECT_TIMEOUT, settings.COBROWSE_READ_TIMEOUT),
+            )
+        except requests.RequestException as exc:
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            if isinstance(exc, requests.Timeout) or isinstance(reason, (TimeoutError, ReadTimeoutError)):
+                raise Unavailable("Cobrowse did not answer in time.") from exc
+            raise Unavailable("Cobrowse could not be reached.") from exc
+        if response.status_code < 400:
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise Unavailable("Cobrowse answered with something that is not JSON.", response.status_code) from exc
+        error = self._error(response)
+        if isinstance(error, TokenExpired) and retry_expired:
+            return self._request(method, path, params=params, json=json, token=self.token_source(refresh=True))
+        raise error
+
+    @staticmethod
+    def _error(response):
+        status = response.status_code
+        try:
+            body = response.json()
+            error_id, message = body.get("id"), body.get("message") or ""
+        except (ValueError, AttributeError):
+            error_id, message = None, response.text[:200]
+        if status == 401:
+            if message == "jwt expired":
+                return TokenExpired("The Cobrowse token has expired.", status, error_id)
+            return AuthError(f"Cobrowse refused the token: {message or 'unauthorized'}.", status, error_id)
+        if status == 403:
+            return Forbidden(f"Not allowed by Cobrowse: {message or 'forbidden'}.", status, error_id)
+        if status == 404:
+            return NotFound(message or "Not found in Cobrowse.", status, error_id)
+        if status == 400:
+            return BadRequest(f"Cobrowse refused the request: {message}.", status, error_id)
+        if status == 429 or status >= 500:
+            return Unavailable(f"Cobrowse is unavailable ({status}).", status, error_id)
+        return CobrowseError(f"Cobrowse answered {status}: {message}.", status, error_id)
+
+    # --- sessions --------------------------------------------------------------------------
+    def list_sessions(self, **query):
+        return self._request("GET", "/api/1/sessions", params=query)
+
+    def get_session(self, id_or_code):
+        if not SESSION_ID_RE.match(id_or_code or ""):
+            raise NotFound("That is not a Cobrowse session id.")
+        return self._request("GET", f"/api/1/sessions/{id_or_code}")
+
+    def update_session(self, session_id, changes):
+        return self._request("PUT", f"/api/1/sessions/{session_id}", json={**changes, "id": session_id})
+
+    def end_session(self, session_id):
+        return self.update_session(session_id, {"state": "ended"})
+
+    def iter_sessions(self, page_size=MAX_PAGE, **query):
+        """Every session matching the query, paging past the service's limit with activated_before."""
+        before = query.pop("activated_before", None)
+        while True:
+            page = self.list_sessions(limit=page_size, activated_before=before, **query)
+            yield from page
+            if len(page) < page_size:
+                return
+            last = page[-1]
+            before = last.get("activated") or last.get("created")
+
+    def count_sessions(self, **query):
+        return sum(1 for _ in self.iter_sessions(**query))
+
+    # --- devices ---------------------------------------------------------------------------
+    def list_devices(self, **query):
+        return self._request("GET", "/api/1/devices", params=query)
+
+    def get_device(self, device_id):
+        if not SESSION_ID_RE.match(device_id or ""):
+            raise NotFound("That is not a Cobrowse device id.")
+        return self._request("GET", f"/api/1/devices/{device_id}")
+
+    def notify_device(self, device_id, session_id, attempt=1):
+        return self._request(
+            "POST", f"/api/1/devices/{device_id}/notifications", json={"session": session_id, "attempt": attempt}
+        )
+
+    # --- users -----------------------------------------------------------------------------
+    def me(self):
+        return self._request("GET", "/api/1/users/me")

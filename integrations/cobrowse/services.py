@@ -1,0 +1,252 @@
+"""Co-browse actions on tickets: verify and link a session, follow its state, end it durably.
+
+REST calls happen here and in tasks, never while a page renders.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+
+from helpdesk import services as helpdesk
+from helpdesk.models import Ticket
+
+from . import tokens
+from .client import CobrowseClient, CobrowseError, Forbidden, NotFound, SESSION_ID_RE, Unavailable
+from .models import SessionLink
+
+log = logging.getLogger(__name__)
+END_BACKOFF_MAX = 300  # seconds between two end attempts, at most
+
+
+class LinkRefused(Exception):
+    """The reported session cannot be linked to this ticket; the message says why."""
+
+
+def agent_client(agent):
+    return CobrowseClient(lambda refresh=False: tokens.agent_token(agent, refresh=refresh))
+
+
+def admin_client():
+    return CobrowseClient(lambda refresh=False: tokens.admin_token(refresh=refresh))
+
+
+def ticket_url(ticket):
+    return f"{settings.HELPDESK_PUBLIC_URL}{reverse('ticket_detail', args=[ticket.pk])}"
+
+
+def _fetch_for_agent(agent, session_id):
+    if not SESSION_ID_RE.match(session_id or ""):
+        raise LinkRefused("That is not a Cobrowse session id.")
+    try:
+        return agent_client(agent).get_session(session_id)
+    except NotFound:
+        raise LinkRefused("Cobrowse does not know this session (in this account).") from None
+    except Forbidden:
+        raise LinkRefused("Your Cobrowse policy does not allow this session.") from None
+    except Unavailable as exc:
+        raise LinkRefused(f"{exc.message} The session was not linked; try again.") from None
+    except CobrowseError as exc:
+        raise LinkRefused(exc.message) from None
+
+
+def _check_belongs_to_ticket(ticket, session):
+    data = session.get("custom_data") or {}
+    user_id = data.get("user_id")
+    if user_id is not None and str(user_id) != ticket.customer.user_id:
+        raise LinkRefused("This session is with another customer's device; it was not linked.")
+    tagged = data.get("ticket_id")
+    if tagged not in (None, "", str(ticket.pk)):
+        raise LinkRefused(f"This session already belongs to ticket #{tagged}.")
+
+
+def _apply(link, session):
+    link.state = session.get("state") or link.state
+    link.full_device = session.get("full_device") or "off"
+    link.remote_control = session.get("remote_control") or "off"
+    device = session.get("device") or {}
+    link.device_name = (device.get("device") or device.get("app_name") or "")[:200]
+    link.updated_at = timezone.now()
+    if link.state == SessionLink.State.ENDED and link.ended_at is None:
+        link.ended_at = timezone.now()
+
+
+def link_session(ticket, agent, session_id):
+    """Verify a session reported by an agent's browser and link it to the ticket.
+
+    The id is checked with a REST get using the agent's own token, so their policy applies.
+    """
+    session = _fetch_for_agent(agent, session_id)
+    _check_belongs_to_ticket(ticket, session)
+    with transaction.atomic():
+        existing = SessionLink.objects.select_for_update().filter(session_id=session["id"]).first()
+        if existing and existing.ticket_id != ticket.pk:
+            raise LinkRefused(f"This session already belongs to ticket #{existing.ticket_id}.")
+        if existing:
+            _apply(existing, session)
+            existing.save()
+            return existing, False
+        link = SessionLink(ticket=ticket, session_id=session["id"], agent=agent)
+        _apply(link, session)
+        link.save()
+        helpdesk.record(ticket, agent, "cobrowse_linked", session_id=link.session_id, state=link.state)
+        from .tasks import tag_session  # tasks import this module
+
+        tag_session.enqueue(link.pk)
+        if ticket.is_closed and link.is_live:
+            _request_end(link, reason="ticket_closed")
+        _panel_changed(ticket)
+    return link, True
+
+
+def record_session_update(ticket, agent, session_id):
+    """The agent's page saw the session change: re-read it and store the new state."""
+    link = SessionLink.objects.filter(ticket=ticket, session_id=session_id).first()
+    if link is None:
+        return link_session(ticket, agent, session_id)[0]
+    session = _fetch_for_agent(agent, session_id)
+    before = (link.state, link.full_device, link.remote_control)
+    with transaction.atomic():
+        _apply(link, session)
+        link.save()
+        after = (link.state, link.full_device, link.remote_control)
+        if after != before:
+            helpdesk.record(ticket, agent, "cobrowse_updated", session_id=session_id, state=link.state,
+                            full_device=link.full_device, remote_control=link.remote_control)
+            _panel_changed(ticket)
+    return link
+
+
+def record_tool(ticket, agent, session_id, tool):
+    helpdesk.record(ticket, agent, "cobrowse_tool", session_id=session_id, tool=tool)
+
+
+def record_left(ticket, agent, session_id):
+    helpdesk.record(ticket, agent, "cobrowse_left", session_id=session_id)
+
+
+def _panel_changed(ticket):
+    transaction.on_commit(lambda: helpdesk.ticket_changed.send(sender=Ticket, ticket_id=ticket.pk, what="cobrowse"))
+
+
+# --- ending --------------------------------------------------------------------------------
+
+def _request_end(link, *, reason):
+    from .tasks import end_session
+
+    SessionLink.objects.filter(pk=link.pk, end_requested_at__isnull=True).update(end_requested_at=timezone.now())
+    helpdesk.record(link.ticket, None, "cobrowse_end_requested", session_id=link.session_id, reason=reason)
+    end_session.enqueue(link.pk)
+
+
+@receiver(helpdesk.interaction_closed)
+def end_linked_sessions(sender, ticket, actor, kind, reason, **kwargs):
+    """The ticket or its chat closed: end every live linked session, in the same transaction."""
+    for link in SessionLink.objects.live().filter(ticket=ticket, end_requested_at__isnull=True).select_related("ticket"):
+        _request_end(link, reason=f"{kind}_closed")
+
+
+def end_backoff(attempts):
+    return min(END_BACKOFF_MAX, 2 ** min(attempts, 10))
+
+
+def try_end(link_id):
+    """One attempt to end a linked session. Returns the seconds to wait before the next
+    attempt, or None when nothing is left to do (ended, or the link is gone)."""
+    with transaction.atomic():
+        link = SessionLink.objects.select_for_update().select_related("ticket").filter(pk=link_id).first()
+        if link is None or link.ended_at is not None:
+            return None
+        link.end_attempts += 1
+        link.save(update_fields=["end_attempts"])
+    try:
+        session = admin_client().end_session(link.session_id)
+    except NotFound:
+        session = {"state": "ended"}  # gone from the service: nothing to end
+    except CobrowseError as exc:  # unavailable, or refused: keep trying with a backoff, and say so
+        SessionLink.objects.filter(pk=link.pk).update(last_error=exc.message[:300])
+        if link.end_attempts in (1, 5) or link.end_attempts % 20 == 0:
+            helpdesk.record(link.ticket, None, "cobrowse_end_failed", session_id=link.session_id,
+                            attempt=link.end_attempts, error=exc.message)
+        return end_backoff(link.end_attempts)
+    with transaction.atomic():
+        link = SessionLink.objects.select_for_update().select_related("ticket").get(pk=link.pk)
+        if link.ended_at is not None:
+            return None
+        _apply(link, session)
+        if link.state != SessionLink.State.ENDED:
+            return end_backoff(link.end_attempts)
+        link.last_error = ""
+        link.save()
+        helpdesk.record(link.ticket, None, "cobrowse_ended", session_id=link.session_id, attempts=link.end_attempts)
+        _panel_changed(link.ticket)
+    return None
+
+
+def tag(link_id):
+    """Merge {ticket_id, ticket_url} into the session's custom_data. Returns a retry delay or None."""
+    link = SessionLink.objects.select_related("ticket", "agent").filter(pk=link_id).first()
+    if link is None or link.tagged_at is not None:
+        return None
+    client = agent_client(link.agent) if link.agent else admin_client()
+    try:
+        client.update_session(link.session_id, {"custom_data": {
+            "ticket_id": str(link.ticket_id), "ticket_url": ticket_url(link.ticket),
+        }})
+    except Unavailable as exc:
+        SessionLink.objects.filter(pk=link.pk).update(last_error=exc.message[:300])
+        return 5
+    except CobrowseError as exc:
+        # Ended sessions cannot be changed; a policy may forbid it. Record it and stop.
+        helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=exc.message)
+        return None
+    SessionLink.objects.filter(pk=link.pk).update(tagged_at=timezone.now(), last_error="")
+    helpdesk.record(link.ticket, None, "cobrowse_tagged", session_id=link.session_id)
+    return None
+
+
+# --- reconcile -----------------------------------------------------------------------------
+
+def reconcile(stale_after=timedelta(minutes=2)):
+    """Repair what a crash or an outage may have left: re-enqueue ends that stalled, end
+    sessions tagged with a closed ticket, and mark links whose session ended elsewhere."""
+    from .tasks import end_session
+
+    now = timezone.now()
+    report = {"requeued": 0, "ended_closed": 0, "marked_ended": 0}
+    stalled = SessionLink.objects.filter(end_requested_at__lt=now - stale_after, ended_at__isnull=True)
+    for link in stalled:
+        end_session.enqueue(link.pk)
+        report["requeued"] += 1
+    client = admin_client()
+    for session in client.iter_sessions(state=["pending", "authorizing", "active"], agent="all"):
+        ticket_id = str((session.get("custom_data") or {}).get("ticket_id") or "")
+        if not ticket_id.isdigit():
+            continue
+        ticket = Ticket.objects.filter(pk=int(ticket_id)).first()
+        if ticket is None or not ticket.is_closed:
+            continue
+        with transaction.atomic():
+            link, _ = SessionLink.objects.get_or_create(
+                session_id=session["id"], defaults={"ticket": ticket, "state": session.get("state", "active")}
+            )
+            if link.end_requested_at is None:
+                _request_end(link, reason="reconcile")
+                report["ended_closed"] += 1
+    for link in SessionLink.objects.live().filter(end_requested_at__isnull=True):
+        try:
+            session = client.get_session(link.session_id)
+        except NotFound:
+            session = {"state": "ended"}
+        if session.get("state") == SessionLink.State.ENDED:
+            with transaction.atomic():
+                _apply(link, session)
+                link.save()
+                helpdesk.record(link.ticket, None, "cobrowse_ended", session_id=link.session_id, elsewhere=True)
+                _panel_changed(link.ticket)
+            report["marked_ended"] += 1
+    return report

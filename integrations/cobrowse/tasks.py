@@ -1,0 +1,35 @@
+"""Durable background work (django-tasks, database backend, run by `manage.py db_worker`).
+
+A task that cannot finish because Cobrowse is unavailable enqueues its own next attempt with a
+backoff; the reconciler re-enqueues anything a killed worker left behind.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+from . import services
+
+
+def _again(task_fn, delay, *args):
+    task_fn.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(*args)
+
+
+@task()
+def end_session(link_id):
+    delay = services.try_end(link_id)
+    if delay is not None:
+        _again(end_session, delay, link_id)
+
+
+@task()
+def tag_session(link_id):
+    delay = services.tag(link_id)
+    if delay is not None:
+        _again(tag_session, delay, link_id)
+
+
+@task()
+def reconcile():
+    return services.reconcile()

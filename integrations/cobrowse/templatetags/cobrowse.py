@@ -1,0 +1,32 @@
+import json
+
+from django import template
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+
+from integrations.cobrowse import embeds, tokens
+
+register = template.Library()
+
+
+@register.inclusion_tag("cobrowse/_card.html", takes_context=True)
+def cobrowse_card(context, ticket):
+    """The co-browse card of a ticket page: no REST call, one cached token."""
+    request = context["request"]
+    try:
+        token = tokens.agent_token(request.agent)
+    except ImproperlyConfigured as exc:
+        return {"ticket": ticket, "cobrowse_config": None, "cobrowse_error": str(exc)}
+    config = {
+        "api": embeds.settings.COBROWSE_API,
+        "token": token,
+        "tokenExpires": tokens.token_expiry(token),
+        "tokenUrl": reverse("cobrowse_token"),
+        "bridgeUrl": reverse("cobrowse_bridge", args=[ticket.pk]),
+        "panelUrl": reverse("cobrowse_panel", args=[ticket.pk]),
+        "customerUserId": ticket.customer.user_id,
+        "ownControls": embeds.OWN_CONTROLS,
+        "connectUrl": embeds.connect_url(ticket.customer, token),
+        "codeUrl": embeds.code_url(token),
+    }
+    return {**context.flatten(), "ticket": ticket, "cobrowse_config": json.dumps(config)}

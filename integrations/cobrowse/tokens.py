@@ -1,0 +1,105 @@
+"""Agent JWTs for Cobrowse, minted server-side (RS256). The private key never leaves this module.
+
+A token is reused until it is close to expiry, so a page view or a REST call costs no signing.
+"""
+
+import hashlib
+import json
+import threading
+import time
+from functools import lru_cache
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+# A token with less than this many seconds left is replaced by a fresh one.
+RENEW_MARGIN = 60
+SYSTEM_SUB = "helpdesk-system@helpdesk.invalid"
+
+_cache = {}
+_lock = threading.Lock()
+
+
+def license_key():
+    if settings.COBROWSE_LICENSE_KEY:
+        return settings.COBROWSE_LICENSE_KEY
+    try:
+        return settings.COBROWSE_LICENSE_KEY_FILE.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            "No Cobrowse license key: set COBROWSE_LICENSE_KEY (the sandbox writes one on first start)."
+        ) from exc
+
+
+@lru_cache(maxsize=4)
+def _load_key(path, mtime):
+    with open(path, "rb") as fh:
+        return serialization.load_pem_private_key(fh.read(), password=None)
+
+
+def private_key():
+    path = settings.COBROWSE_PRIVATE_KEY_FILE
+    try:
+        return _load_key(str(path), path.stat().st_mtime)
+    except (OSError, ValueError) as exc:
+        # Say which file, never what is in it.
+        raise ImproperlyConfigured(f"Cannot read the Cobrowse private key file {path.name!r}.") from None
+
+
+def team_policy(agent):
+    """The JWT policy of the agent's team, or None (no policy: the role alone decides)."""
+    team = getattr(agent, "team", None)
+    policy = getattr(team, "cobrowse_policy", None) if team else None
+    return policy.policy if policy is not None and policy.enabled else None
+
+
+def mint(sub, *, name, role="agent", policy=None, lifetime=None):
+    now = int(time.time())
+    claims = {
+        "iss": license_key(),
+        "sub": sub,
+        "aud": settings.COBROWSE_JWT_AUDIENCE,
+        "iat": now,
+        "exp": now + (lifetime or settings.COBROWSE_JWT_LIFETIME),
+        "displayName": name,
+        "role": role,
+    }
+    if policy is not None:
+        claims["policy"] = policy
+    return jwt.encode(claims, private_key(), algorithm="RS256")
+
+
+def cached_token(sub, *, name, role="agent", policy=None, refresh=False):
+    """A token for these claims, reused until RENEW_MARGIN seconds before it expires."""
+    key = hashlib.sha256(json.dumps([sub, name, role, policy, license_key()], sort_keys=True).encode()).hexdigest()
+    now = time.time()
+    with _lock:
+        entry = _cache.get(key)
+        if entry and not refresh and entry[1] - RENEW_MARGIN > now:
+            return entry[0]
+    token = mint(sub, name=name, role=role, policy=policy)
+    expires = now + settings.COBROWSE_JWT_LIFETIME
+    with _lock:
+        _cache[key] = (token, expires)
+    return token
+
+
+def agent_token(agent, *, refresh=False):
+    """The agent's own token: their email and name, role agent, their team's policy."""
+    return cached_token(agent.email, name=agent.display_name, role="agent", policy=team_policy(agent), refresh=refresh)
+
+
+def admin_token(*, refresh=False):
+    """An administrator token for the helpdesk itself (ending sessions, counting, reconciling)."""
+    return cached_token(SYSTEM_SUB, name="Helpdesk", role="administrator", refresh=refresh)
+
+
+def token_expiry(token):
+    return jwt.decode(token, options={"verify_signature": False})["exp"]
+
+
+def clear_cache():
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run`: the Cobrowse sandbox, the task worker and the helpdesk, with the demo seeded.
+# Ctrl+C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+SANDBOX_PORT="${SANDBOX_PORT:-8001}"
+export DEBUG="${DEBUG:-true}"
+mkdir -p var
+
+pids=()
+cleanup() { trap - EXIT INT TERM; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null; }
+trap cleanup EXIT INT TERM
+
+if [ -z "${COBROWSE_API:-}" ]; then
+  # The local stand-in of the Cobrowse service; it also writes the demo keys the helpdesk reads.
+  SANDBOX_PORT="$SANDBOX_PORT" bash scripts/run-sandbox.sh &
+  pids+=($!)
+  export COBROWSE_API="http://127.0.0.1:$SANDBOX_PORT"
+  "$PY" scripts/wait_for_http.py "$COBROWSE_API/api/1/regions/closest" var/cobrowse/license_key.txt
+fi
+
+"$PY" manage.py migrate --no-input -v0
+"$PY" manage.py seed_demo
+"$PY" manage.py db_worker --queue-name '*' --no-reload -v0 &
+pids+=($!)
+# Repairs co-browse links once a minute (ends left behind by a crash or an outage).
+"$PY" manage.py cobrowse_reconcile --every 60 -v0 &
+pids+=($!)
+
+cat <<MSG
+
+  Helpdesk:         http://$HOST:$PORT/   (sign in with a demo login above)
+  Cobrowse service: $COBROWSE_API
+  Demo customer:    $COBROWSE_API/demo/shop?user_id=customer-001&name=Maria%20Garcia   (co-browse)
+  Chat demo:        http://$HOST:$PORT/demo/chat/?user_id=customer-001&name=Maria   (live chat widget)
+
+MSG
+.venv/bin/daphne -b "$HOST" -p "$PORT" helpdesk.asgi:application &
+pids+=($!)
+wait -n "${pids[@]}"

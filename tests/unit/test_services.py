@@ -1,0 +1,182 @@
+import pytest
+
+from helpdesk import services
+from helpdesk.models import Agent, Event, Message, Ticket
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def support():
+    return f.team("Support")
+
+
+@pytest.fixture
+def alice(support):
+    return f.agent(support, name="Alice")
+
+
+def verbs(ticket):
+    return list(Event.objects.filter(ticket=ticket).order_by("id").values_list("verb", flat=True))
+
+
+def test_opening_a_ticket_stores_the_first_message_and_an_event(support):
+    ticket = f.ticket(support, subject="Cannot log in", body="It says wrong password")
+    assert ticket.status == Ticket.Status.OPEN
+    assert [m.body for m in Message.objects.filter(conversation__ticket=ticket)] == ["It says wrong password"]
+    assert verbs(ticket) == ["opened"]
+
+
+def test_opening_a_ticket_without_subject_is_refused(support):
+    with pytest.raises(services.ActionError, match="subject is empty"):
+        f.ticket(support, subject="   ")
+    assert Ticket.objects.count() == 0
+
+
+def test_reply_and_note_are_recorded(support, alice):
+    ticket = f.ticket(support)
+    services.reply(ticket, alice, "On it")
+    services.reply(ticket, alice, "Customer is VIP", internal=True)
+    kinds = list(Message.objects.filter(conversation__ticket=ticket).values_list("kind", flat=True))
+    assert kinds == ["customer", "agent", "note"]
+    assert verbs(ticket) == ["opened", "replied", "noted"]
+
+
+@pytest.mark.parametrize("body", ["", "   \n "])
+def test_empty_reply_is_refused_and_nothing_changes(support, alice, body):
+    ticket = f.ticket(support)
+    before = ticket.updated_at
+    with pytest.raises(services.ActionError, match="empty"):
+        services.reply(ticket, alice, body)
+    ticket.refresh_from_db()
+    assert ticket.updated_at == before
+    assert Message.objects.filter(conversation__ticket=ticket).count() == 1
+    assert verbs(ticket) == ["opened"]
+
+
+def test_oversized_reply_is_refused(support, alice):
+    ticket = f.ticket(support)
+    with pytest.raises(services.ActionError, match="longer than"):
+        services.reply(ticket, alice, "x" * (services.MAX_MESSAGE_LENGTH + 1))
+
+
+def test_closing_writes_closed_at_and_an_event_and_fires_the_hook(support, alice):
+    ticket = f.ticket(support)
+    seen = []
+
+    def hook(sender, ticket, actor, kind, reason, **kwargs):
+        seen.append((ticket.pk, ticket.status, actor, kind, reason))
+
+    services.interaction_closed.connect(hook)
+    try:
+        services.close_ticket(ticket, alice)
+    finally:
+        services.interaction_closed.disconnect(hook)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CLOSED and ticket.closed_at is not None
+    assert seen == [(ticket.pk, "closed", alice, "ticket", "agent")]
+    assert verbs(ticket)[-1] == "closed"
+
+
+def test_a_failing_close_hook_rolls_the_close_back(support, alice):
+    ticket = f.ticket(support)
+
+    def broken(**kwargs):
+        raise RuntimeError("hook failed")
+
+    services.interaction_closed.connect(broken)
+    try:
+        with pytest.raises(RuntimeError):
+            services.close_ticket(ticket, alice)
+    finally:
+        services.interaction_closed.disconnect(broken)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN
+    assert "closed" not in verbs(ticket)
+
+
+def test_closing_a_closed_ticket_is_refused_and_changes_nothing(support, alice):
+    ticket = f.ticket(support)
+    services.close_ticket(ticket, alice)
+    ticket.refresh_from_db()
+    closed_at = ticket.closed_at
+    with pytest.raises(services.ActionError, match="already closed"):
+        services.close_ticket(ticket, alice)
+    ticket.refresh_from_db()
+    assert ticket.closed_at == closed_at
+    assert verbs(ticket).count("closed") == 1
+
+
+def test_reopen_and_pending_cycle(support, alice):
+    ticket = f.ticket(support)
+    services.change_status(ticket, "pending", alice)
+    services.change_status(ticket, "open", alice)
+    services.change_status(ticket, "closed", alice)
+    services.change_status(ticket, "open", alice)
+    ticket.refresh_from_db()
+    assert ticket.status == "open" and ticket.closed_at is None
+    assert verbs(ticket) == ["opened", "status_changed", "status_changed", "closed", "reopened"]
+
+
+def test_unknown_status_is_refused(support, alice):
+    ticket = f.ticket(support)
+    with pytest.raises(services.ActionError, match="Unknown status"):
+        services.change_status(ticket, "archived", alice)
+
+
+def test_replying_to_a_closed_ticket_is_refused_but_a_note_is_allowed(support, alice):
+    ticket = f.ticket(support)
+    services.close_ticket(ticket, alice)
+    with pytest.raises(services.ActionError, match="closed"):
+        services.reply(ticket, alice, "hello")
+    services.reply(ticket, alice, "for the record", internal=True)
+
+
+def test_assigning_outside_the_team_is_refused(support, alice):
+    billing_agent = f.agent(f.team("Billing"))
+    ticket = f.ticket(support)
+    with pytest.raises(services.ActionError, match="not in the Support team"):
+        services.assign(ticket, billing_agent, alice)
+    services.assign(ticket, alice, alice)
+    ticket.refresh_from_db()
+    assert ticket.assignee == alice
+    assert Event.objects.filter(ticket=ticket, verb="assigned").get().data == {"assignee": "Alice", "previous": None}
+
+
+def test_a_supervisor_can_be_assigned_any_team(support, alice):
+    sup = f.agent(None, role=Agent.Role.SUPERVISOR)
+    ticket = f.ticket(support)
+    services.assign(ticket, sup, alice)
+
+
+def test_customer_message_with_the_same_client_id_is_stored_once(support):
+    ticket = f.ticket(support)
+    first = services.customer_message(ticket, "hello", client_id="abc")
+    again = services.customer_message(ticket, "hello", client_id="abc")
+    assert first.pk == again.pk
+    assert Message.objects.filter(conversation__ticket=ticket, client_id="abc").count() == 1
+
+
+def test_visibility_is_by_team_for_agents_and_all_for_supervisors(support, alice):
+    other = f.team("Other")
+    mine, theirs = f.ticket(support), f.ticket(other)
+    assert set(services.visible_tickets(alice)) == {mine}
+    sup = f.agent(support, role=Agent.Role.SUPERVISOR)
+    admin = f.agent(None, role=Agent.Role.ADMIN)
+    assert set(services.visible_tickets(sup)) == {mine, theirs}
+    assert set(services.visible_tickets(admin)) == {mine, theirs}
+    assert not services.visible_tickets(f.agent(None)).exists()
+
+
+def test_events_are_append_only(support):
+    ticket = f.ticket(support)
+    event = Event.objects.get(ticket=ticket)
+    event.verb = "tampered"
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        event.delete()
+    with pytest.raises(TypeError):
+        Event.objects.filter(ticket=ticket).update(verb="x")
+    assert Event.objects.get(ticket=ticket).verb == "opened"
