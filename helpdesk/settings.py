@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "helpdesk",
     "integrations.cobrowse",
     "helpdesk.chat",
+    "helpdesk.webhooks",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,8 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/assign/", tickets.ticket_assign, name="ticket_assign"),
     path("tickets/<int:ticket_id>/fragment/<slug:what>/", tickets.ticket_fragment, name="ticket_fragment"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer_detail"),
-    path("cobrowse/", include("integrations.cobrowse.urls")),
+    path("", include("integrations.cobrowse.urls")),
     path("", include("helpdesk.chat.urls")),
+    path("", include("helpdesk.webhooks.urls")),
     path("admin/", admin.site.urls),
 ]

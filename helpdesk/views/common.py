@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
+from ..models import Agent
 from ..services import visible_tickets
 
 
@@ -22,6 +23,28 @@ def agent_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def role_required(*roles, message):
+    """Signed in as an agent whose role is one of `roles`; anyone else gets a 403."""
+
+    def decorate(view):
+        @agent_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.agent.role not in roles:
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+supervisor_required = role_required(
+    Agent.Role.SUPERVISOR, Agent.Role.ADMIN, message="Only supervisors and admins can open this page."
+)
+admin_required = role_required(Agent.Role.ADMIN, message="Only admins can open this page.")
 
 
 def get_ticket_or_404(request, ticket_id, queryset=None):
