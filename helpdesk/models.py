@@ -203,6 +203,14 @@ class Event(models.Model):
             "status_changed": f"set the status to {d.get('status')}",
             "closed": "closed the ticket",
             "reopened": "reopened the ticket",
+            "cobrowse_watch_started": "started watching the co-browse session",
+            "cobrowse_watch_left": "stopped watching the co-browse session (it kept running)",
+            "policy_changed": f"changed the JWT policy of {d.get('team')}",
+            "policy_removed": f"removed the JWT policy of {d.get('team')}",
+            "cobrowse_settings_changed": "changed the Cobrowse connection settings",
+            "signing_key_generated": f"generated signing key {d.get('key_id')}",
+            "signing_key_activated": f"activated signing key {d.get('key_id')}",
+            "signing_key_discarded": f"discarded signing key {d.get('key_id')}",
         }
         return phrases.get(self.verb, self.verb.replace("_", " "))
 

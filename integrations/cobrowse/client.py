@@ -15,6 +15,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from . import account
+
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 MAX_PAGE = 1000
 
@@ -96,7 +98,7 @@ class CobrowseClient:
     calls: int = 0
 
     def __post_init__(self):
-        self.api = (self.api or settings.COBROWSE_API).rstrip("/")
+        self.api = (self.api or account.api()).rstrip("/")
 
     # --- transport -------------------------------------------------------------------------
     def _request(self, method, path, *, params=None, json=None, token=None):

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from django.conf import settings
+from . import account
 
 # The product draws its own in-session toolbar, so the embed's own controls are hidden.
 OWN_CONTROLS = {
@@ -12,7 +12,7 @@ OWN_CONTROLS = {
 
 
 def _url(path, token, **params):
-    return f"{settings.COBROWSE_API}{path}?{urlencode({**params, 'token': token})}"
+    return f"{account.api()}{path}?{urlencode({**params, 'token': token})}"
 
 
 def connect_url(customer, token):

@@ -67,3 +67,46 @@ class SessionLink(models.Model):
     @property
     def is_live(self):
         return self.state != self.State.ENDED
+
+
+class SigningKey(models.Model):
+    """An RS256 key pair for agent JWTs, generated here. The private half is stored encrypted
+    with SECRET_KEY; only the public half is ever shown."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be registered"
+        ACTIVE = "active", "Signing new tokens"
+        RETIRED = "retired", "Retired"
+
+    key_id = models.CharField(max_length=16, unique=True)
+    public_pem = models.TextField()
+    encrypted_private_pem = models.BinaryField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Signing key {self.key_id} ({self.state})"
+
+
+class AccountSettings(models.Model):
+    """Admin overrides of the Cobrowse account settings (one row). Blank: the environment's value."""
+
+    api = models.URLField("API base URL", blank=True, help_text="Blank: COBROWSE_API from the environment.")
+    license_key = models.CharField(max_length=200, blank=True, help_text="Blank: COBROWSE_LICENSE_KEY.")
+    # The generated key that signs new tokens; None: the key file from the environment.
+    active_key = models.ForeignKey("SigningKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "Cobrowse account settings"
+        verbose_name_plural = "Cobrowse account settings"
+
+    def __str__(self):
+        return "Cobrowse account settings"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from helpdesk import services as helpdesk
 from helpdesk.models import Ticket
 
-from . import tokens
+from . import account, tokens
 from .client import CobrowseClient, CobrowseError, Forbidden, NotFound, SESSION_ID_RE, Unavailable
 from .models import SessionLink
 
@@ -33,6 +33,24 @@ def agent_client(agent):
 
 def admin_client():
     return CobrowseClient(lambda refresh=False: tokens.admin_token(refresh=refresh))
+
+
+def check_connection():
+    """Ask Cobrowse who the helpdesk is with its own token: proves API, license key and key."""
+    return admin_client().me()
+
+
+def check_key(key):
+    """Cobrowse accepts a token signed with this (pending) key: its public key is registered."""
+    token = tokens.mint(tokens.SYSTEM_SUB, name="Helpdesk", role="administrator", lifetime=60,
+                        key=(key.key_id, account.private_key_of(key)))
+    return CobrowseClient(lambda refresh=False: token).me()
+
+
+def preview_policy(agent, policy, limit=50):
+    """The devices a member of a team with this (draft) policy would see, listed by Cobrowse itself."""
+    token = tokens.mint(agent.email, name=agent.display_name, role="agent", policy=policy, lifetime=60)
+    return CobrowseClient(lambda refresh=False: token).list_devices(limit=limit)
 
 
 def ticket_url(ticket):

@@ -1,4 +1,4 @@
-"""Agent JWTs for Cobrowse, minted server-side (RS256). The private key never leaves this module.
+"""Agent JWTs for Cobrowse, minted server-side (RS256). The private key never leaves the server.
 
 A token is reused until it is close to expiry, so a page view or a REST call costs no signing.
 """
@@ -7,12 +7,11 @@ import hashlib
 import json
 import threading
 import time
-from functools import lru_cache
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from .account import license_key, signing_key
 
 # A token with less than this many seconds left is replaced by a fresh one.
 RENEW_MARGIN = 60
@@ -22,32 +21,6 @@ _cache = {}
 _lock = threading.Lock()
 
 
-def license_key():
-    if settings.COBROWSE_LICENSE_KEY:
-        return settings.COBROWSE_LICENSE_KEY
-    try:
-        return settings.COBROWSE_LICENSE_KEY_FILE.read_text().strip()
-    except OSError as exc:
-        raise ImproperlyConfigured(
-            "No Cobrowse license key: set COBROWSE_LICENSE_KEY (the sandbox writes one on first start)."
-        ) from exc
-
-
-@lru_cache(maxsize=4)
-def _load_key(path, mtime):
-    with open(path, "rb") as fh:
-        return serialization.load_pem_private_key(fh.read(), password=None)
-
-
-def private_key():
-    path = settings.COBROWSE_PRIVATE_KEY_FILE
-    try:
-        return _load_key(str(path), path.stat().st_mtime)
-    except (OSError, ValueError) as exc:
-        # Say which file, never what is in it.
-        raise ImproperlyConfigured(f"Cannot read the Cobrowse private key file {path.name!r}.") from None
-
-
 def team_policy(agent):
     """The JWT policy of the agent's team, or None (no policy: the role alone decides)."""
     team = getattr(agent, "team", None)
@@ -55,7 +28,9 @@ def team_policy(agent):
     return policy.policy if policy is not None and policy.enabled else None
 
 
-def mint(sub, *, name, role="agent", policy=None, lifetime=None):
+def mint(sub, *, name, role="agent", policy=None, lifetime=None, key=None):
+    """A signed agent JWT. `key` is (key_id, private key); by default the active signing key."""
+    key_id, private = key or signing_key()
     now = int(time.time())
     claims = {
         "iss": license_key(),
@@ -68,18 +43,19 @@ def mint(sub, *, name, role="agent", policy=None, lifetime=None):
     }
     if policy is not None:
         claims["policy"] = policy
-    return jwt.encode(claims, private_key(), algorithm="RS256")
+    return jwt.encode(claims, private, algorithm="RS256", headers={"kid": key_id})
 
 
 def cached_token(sub, *, name, role="agent", policy=None, refresh=False):
     """A token for these claims, reused until RENEW_MARGIN seconds before it expires."""
-    key = hashlib.sha256(json.dumps([sub, name, role, policy, license_key()], sort_keys=True).encode()).hexdigest()
+    signer = signing_key()
+    key = hashlib.sha256(json.dumps([sub, name, role, policy, license_key(), signer[0]], sort_keys=True).encode()).hexdigest()
     now = time.time()
     with _lock:
         entry = _cache.get(key)
         if entry and not refresh and entry[1] - RENEW_MARGIN > now:
             return entry[0]
-    token = mint(sub, name=name, role=role, policy=policy)
+    token = mint(sub, name=name, role=role, policy=policy, key=signer)
     expires = now + settings.COBROWSE_JWT_LIFETIME
     with _lock:
         _cache[key] = (token, expires)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("cobrowse/tickets/<int:ticket_id>/bridge/", views.bridge, name="cobrowse_bridge"),
     path("supervisor/sessions/", supervision.sessions, name="supervisor_sessions"),
     path("supervisor/sessions/watch/<str:session_id>/", supervision.watch, name="supervisor_watch"),
-    path("settings/cobrowse/", settings_pages.account, name="cobrowse_account"),
-    path("settings/policies/", settings_pages.policies, name="cobrowse_policies"),
+    path("supervisor/sessions/watch/<str:session_id>/leave/", supervision.leave, name="supervisor_leave"),
+    path("settings/cobrowse/", settings_pages.account_page, name="cobrowse_account"),
+    path("settings/policies/", settings_pages.policies_page, name="cobrowse_policies"),
+    path("settings/policies/<int:team_id>/", settings_pages.policy_edit, name="cobrowse_policy_edit"),
 ]

@@ -4,7 +4,7 @@ from django import template
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from integrations.cobrowse import embeds, tokens
+from integrations.cobrowse import account, embeds, tokens
 
 register = template.Library()
 
@@ -18,7 +18,7 @@ def cobrowse_card(context, ticket):
     except ImproperlyConfigured as exc:
         return {"ticket": ticket, "cobrowse_config": None, "cobrowse_error": str(exc)}
     config = {
-        "api": embeds.settings.COBROWSE_API,
+        "api": account.api(),
         "token": token,
         "tokenExpires": tokens.token_expiry(token),
         "tokenUrl": reverse("cobrowse_token"),

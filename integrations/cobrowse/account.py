@@ -1,0 +1,160 @@
+"""Which Cobrowse account the helpdesk talks to: API base URL, license key and the key that signs
+agent JWTs. Admin overrides in the database win over the environment (settings.COBROWSE_*).
+
+Rotation without downtime: a new key pair is generated (pending), its public key registered with
+Cobrowse, then activated once a token signed with it is accepted. New tokens use the new key; tokens
+signed by the old one stay valid until they expire, as long as its public key stays registered.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk import services as helpdesk
+
+from .models import AccountSettings, SigningKey
+
+CACHE_KEY = "cobrowse-account-v1"
+CACHE_SECONDS = 5  # how stale another process may be after an admin change
+FILE_KEY_ID = "file"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    api: str
+    license_key: str
+    key_id: str | None  # the active generated key, or None: the key file from the environment
+
+
+def _overrides():
+    cached = cache.get(CACHE_KEY)
+    if cached is None:
+        row = AccountSettings.objects.filter(pk=1).values_list("api", "license_key", "active_key__key_id").first()
+        cached = Overrides(*(row or ("", "", None)))
+        cache.set(CACHE_KEY, cached, CACHE_SECONDS)
+    return cached
+
+
+def changed():
+    cache.delete(CACHE_KEY)
+
+
+def api():
+    return (_overrides().api or settings.COBROWSE_API).rstrip("/")
+
+
+def license_key():
+    value = _overrides().license_key or settings.COBROWSE_LICENSE_KEY
+    if value:
+        return value
+    try:
+        return settings.COBROWSE_LICENSE_KEY_FILE.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            "No Cobrowse license key: set COBROWSE_LICENSE_KEY (the sandbox writes one on first start)."
+        ) from exc
+
+
+# --- signing keys --------------------------------------------------------------------------
+
+def _password():
+    return hashlib.sha256(f"cobrowse-signing-key:{settings.SECRET_KEY}".encode()).digest()
+
+
+@lru_cache(maxsize=8)
+def _load_file_key(path, mtime):
+    with open(path, "rb") as fh:
+        return serialization.load_pem_private_key(fh.read(), password=None)
+
+
+@lru_cache(maxsize=8)
+def _load_stored_key(key_id):
+    key = SigningKey.objects.filter(key_id=key_id).first()
+    if key is None:
+        raise ImproperlyConfigured(f"Signing key {key_id} no longer exists.")
+    try:
+        return serialization.load_pem_private_key(bytes(key.encrypted_private_pem), password=_password())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Signing key {key_id} cannot be decrypted (SECRET_KEY changed?): generate and activate a new key."
+        ) from None
+
+
+def signing_key():
+    """(key_id, private key) that signs new tokens."""
+    key_id = _overrides().key_id
+    if key_id:
+        return key_id, _load_stored_key(key_id)
+    path = settings.COBROWSE_PRIVATE_KEY_FILE
+    try:
+        return FILE_KEY_ID, _load_file_key(str(path), path.stat().st_mtime)
+    except (OSError, ValueError):
+        # Say which file, never what is in it.
+        raise ImproperlyConfigured(f"Cannot read the Cobrowse private key file {path.name!r}.") from None
+
+
+def private_key_of(key):
+    return _load_stored_key(key.key_id)
+
+
+def generate_key(actor):
+    """A new pending key pair; its public key is to be registered with Cobrowse. Returns the key."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    encrypted = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.BestAvailableEncryption(_password()))
+    key_id = hashlib.sha256(public_pem.encode()).hexdigest()[:16]
+    with transaction.atomic():
+        key = SigningKey.objects.create(key_id=key_id, public_pem=public_pem, encrypted_private_pem=encrypted,
+                                        created_by=actor)
+        helpdesk.record(None, actor, "signing_key_generated", key_id=key_id)
+    return key
+
+
+def activate(key, actor):
+    """Make `key` the one that signs new tokens; the previous one is retired (its tokens live on).
+    Call it once Cobrowse accepts a token signed with the key (services.check_key)."""
+    with transaction.atomic():
+        now = timezone.now()
+        row, _ = AccountSettings.objects.select_for_update().get_or_create(pk=1)
+        SigningKey.objects.filter(state=SigningKey.State.ACTIVE).exclude(pk=key.pk).update(
+            state=SigningKey.State.RETIRED, retired_at=now)
+        SigningKey.objects.filter(pk=key.pk).update(state=SigningKey.State.ACTIVE, activated_at=now, retired_at=None)
+        previous = row.active_key.key_id if row.active_key else FILE_KEY_ID
+        row.active_key = key
+        row.save(update_fields=["active_key", "updated_at"])
+        helpdesk.record(None, actor, "signing_key_activated", key_id=key.key_id, previous=previous)
+    changed()
+    key.refresh_from_db()
+    return key
+
+
+def discard_key(key, actor):
+    """Delete a key that never signed anything (still pending)."""
+    with transaction.atomic():
+        deleted, _ = SigningKey.objects.filter(pk=key.pk, state=SigningKey.State.PENDING).delete()
+        if deleted:
+            helpdesk.record(None, actor, "signing_key_discarded", key_id=key.key_id)
+    return bool(deleted)
+
+
+def save_settings(actor, *, api, license_key):
+    with transaction.atomic():
+        row, _ = AccountSettings.objects.select_for_update().get_or_create(pk=1)
+        before = {"api": row.api, "license_key": row.license_key}
+        after = {"api": api, "license_key": license_key}
+        if before != after:
+            row.api, row.license_key, row.updated_by = api, license_key, actor
+            row.save()
+            helpdesk.record(None, actor, "cobrowse_settings_changed", before=before, after=after)
+    changed()
+    return row

@@ -1,0 +1,30 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from . import policies
+
+
+class AccountForm(forms.Form):
+    api = forms.URLField(label="API base URL", required=False, assume_scheme="https",
+                         help_text="Where the Cobrowse service answers, e.g. https://cobrowse.io. Blank: the environment's COBROWSE_API.")
+    license_key = forms.CharField(max_length=200, required=False,
+                                  help_text="Your Cobrowse license key. Blank: the environment's COBROWSE_LICENSE_KEY.")
+
+    def clean_api(self):
+        return self.cleaned_data["api"].rstrip("/")
+
+    def clean_license_key(self):
+        value = self.cleaned_data["license_key"].strip()
+        if value and not value.replace("-", "").replace("_", "").isalnum():
+            raise ValidationError("A license key has only letters, digits, - and _.")
+        return value
+
+
+class PolicyForm(forms.Form):
+    policy = forms.CharField(widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+                             help_text="JSON, version 3. Only custom_data values and ids can be matched.")
+    enabled = forms.BooleanField(required=False, initial=True,
+                                 help_text="Off: the team's agents get tokens without a policy (their role alone decides).")
+
+    def clean_policy(self):
+        return policies.parse(self.cleaned_data["policy"])

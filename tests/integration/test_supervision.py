@@ -1,0 +1,131 @@
+"""Supervisors against the real sandbox: the account-wide count past the listing limit, per-team
+counts, live refresh, and watching a session without ending it."""
+
+import pytest
+from django.core.cache import cache
+
+from helpdesk.models import Agent, Event
+from integrations.cobrowse import monitoring
+from tests import factories as f
+from tests.integration.test_cobrowse_flow import active_session_for, report
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def office(cobrowse_on_sandbox, client):
+    support, billing = f.team("Support"), f.team("Billing")
+    sam = f.agent(support, role=Agent.Role.SUPERVISOR, name="Sam Supervisor")
+    alice = f.agent(support, name="Alice Agent")
+    client.force_login(sam.user)
+    return cobrowse_on_sandbox, support, billing, sam, alice, client
+
+
+def test_the_count_pages_past_the_limit_and_splits_by_team(office):
+    sb, support, billing, sam, alice, client = office
+    t1, t2 = f.ticket(support), f.ticket(billing)
+    sb.bulk_sessions(1500, custom_data={"ticket_id": str(t1.pk)})
+    sb.bulk_sessions(1000, custom_data={"ticket_id": str(t2.pk)})
+    sb.bulk_sessions(7)  # not linked to any ticket
+    sb.bulk_sessions(3, state="ended")
+
+    response = client.get("/supervisor/sessions/")
+    assert response.status_code == 200
+    snapshot = response.context["snapshot"]
+    assert snapshot.total == 2507
+    assert snapshot.rest_calls == 3  # pages of 1,000
+    assert snapshot.by_team == [("Support", 1500), ("Billing", 1000), (monitoring.NOT_LINKED, 7)]
+    html = response.content.decode()
+    assert "2,507" in html and "1,500" in html
+    assert len(response.context["page"]) == 50
+
+    filtered = client.get("/supervisor/sessions/", {"team": "Billing", "page": "3"})
+    page = filtered.context["page"]
+    assert page.paginator.count == 1000 and page.number == 3
+    assert {s.ticket_id for s in page} == {t2.pk}
+    assert f'href="/tickets/{t2.pk}/"' in filtered.content.decode()
+
+
+def test_the_list_refreshes_itself_without_a_full_page(office):
+    sb, support, billing, sam, alice, client = office
+    sb.bulk_sessions(2)
+    full = client.get("/supervisor/sessions/")
+    assert b"<html" in full.content and b'hx-trigger="every 10s"' in full.content
+    sb.bulk_sessions(3)
+    cached = client.get("/supervisor/sessions/", HTTP_HX_REQUEST="true")
+    assert b"<html" not in cached.content
+    assert cached.context["snapshot"].total == 2  # shared for a few seconds between supervisors
+    cache.clear()  # the snapshot has aged out
+    fresh = client.get("/supervisor/sessions/", HTTP_HX_REQUEST="true")
+    assert fresh.context["snapshot"].total == 5
+
+
+def test_the_dashboard_says_when_cobrowse_fails(office):
+    sb, support, billing, sam, alice, client = office
+    sb.fault("503")
+    response = client.get("/supervisor/sessions/")
+    assert response.status_code == 200
+    assert "Cannot count the sessions right now: Cobrowse is unavailable (503)." in response.content.decode()
+
+
+def test_watching_a_session_records_presence_and_leaving_keeps_it_running(office):
+    sb, support, billing, sam, alice, client = office
+    ticket = f.ticket(support, f.customer(user_id="cust-7"))
+    sid = active_session_for(sb, alice, "cust-7")
+    alice_client = type(client)()
+    alice_client.force_login(alice.user)
+    assert report(alice_client, ticket, "session.loaded", sid).status_code == 200
+
+    page = client.get(f"/supervisor/sessions/watch/{sid}/")
+    assert page.status_code == 200
+    embed = page.context["embed_url"]
+    assert embed.startswith(f"{sb.url}/session/{sid}?") and "end_action=none" in embed and "agent_tools=none" in embed
+    assert Event.objects.filter(ticket=ticket, verb="cobrowse_watch_started", actor=sam).count() == 1
+
+    other = sb.bulk_sessions(1)
+    left = client.post(f"/supervisor/sessions/watch/{sid}/leave/", {"next": "https://evil.example/"})
+    assert left.status_code == 302 and left["Location"] == "/supervisor/sessions/"
+    assert Event.objects.filter(ticket=ticket, verb="cobrowse_watch_left", actor=sam).count() == 1
+    raw = sb.session_raw(sid)
+    assert raw["state"] == "active"  # the customer and the agent keep their session
+
+    # Leaving twice, or leaving a session never watched, records nothing.
+    client.post(f"/supervisor/sessions/watch/{sid}/leave/")
+    assert Event.objects.filter(ticket=ticket, verb="cobrowse_watch_left").count() == 1
+    assert other == {"created": 1}
+
+
+def test_switching_from_one_session_to_the_next(office):
+    sb, support, billing, sam, alice, client = office
+    ticket = f.ticket(support, f.customer(user_id="cust-8"))
+    first = active_session_for(sb, alice, "cust-8")
+    second = active_session_for(sb, alice, "cust-8")
+    for sid in (first, second):
+        sb.api("PUT", f"/api/1/sessions/{sid}", token=sb.jwt(role="administrator"),
+               json={"id": sid, "custom_data": {"ticket_id": str(ticket.pk)}})
+    page = client.get(f"/supervisor/sessions/watch/{first}/")
+    assert second in [s.id for s in page.context["others"]]
+    switched = client.post(f"/supervisor/sessions/watch/{first}/leave/", {"next": f"/supervisor/sessions/watch/{second}/"})
+    assert switched["Location"] == f"/supervisor/sessions/watch/{second}/"
+    client.get(switched["Location"])
+    assert list(Event.objects.filter(ticket=ticket, verb__startswith="cobrowse_watch").values_list("verb", "data__session_id")) == [
+        ("cobrowse_watch_started", first), ("cobrowse_watch_left", first), ("cobrowse_watch_started", second)]
+    assert sb.session_raw(first)["state"] == sb.session_raw(second)["state"] == "active"
+
+
+@pytest.mark.parametrize("session_id", ["..%2Fetc", "ses_does_not_exist"])
+def test_watching_a_forged_or_unknown_session_is_a_404(office, session_id):
+    sb, support, billing, sam, alice, client = office
+    assert client.get(f"/supervisor/sessions/watch/{session_id}/").status_code == 404
+    assert not Event.objects.filter(verb="cobrowse_watch_started").exists()
+
+
+def test_an_ended_session_is_shown_as_ended_and_not_watched(office):
+    sb, support, billing, sam, alice, client = office
+    ticket = f.ticket(support, f.customer(user_id="cust-9"))
+    sid = active_session_for(sb, alice, "cust-9")
+    sb.device_action(sid, "end")
+    page = client.get(f"/supervisor/sessions/watch/{sid}/")
+    assert page.status_code == 200 and "This session has ended." in page.content.decode()
+    assert "embed_url" not in page.context
+    assert not Event.objects.filter(verb="cobrowse_watch_started").exists()
