@@ -1,7 +1,5 @@
 """Admin pages: the Cobrowse account (API, license key, signing keys) and per-team JWT policies."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
@@ -50,7 +48,7 @@ def account_page(request):
         "settings_tab": "account", "form": form, "row": row,
         "effective_api": account.api(), "keys": SigningKey.objects.select_related("created_by"),
         "file_key_active": not (row and row.active_key_id), "key_file": settings.COBROWSE_PRIVATE_KEY_FILE.name,
-        "token_lifetime": timedelta(seconds=settings.COBROWSE_JWT_LIFETIME),
+        "token_minutes": max(1, settings.COBROWSE_JWT_LIFETIME // 60),
         "history": Event.objects.filter(ticket=None, verb__in=ACCOUNT_VERBS).select_related("actor").order_by("-created_at")[:10],
     }
     try:
