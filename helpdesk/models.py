@@ -211,6 +211,12 @@ class Event(models.Model):
             "signing_key_generated": f"generated signing key {d.get('key_id')}",
             "signing_key_activated": f"activated signing key {d.get('key_id')}",
             "signing_key_discarded": f"discarded signing key {d.get('key_id')}",
+            "webhook_created": f"added the {d.get('kind')} webhook {d.get('name')}",
+            "webhook_secret_rotated": f"rotated the secret of webhook {d.get('name')}",
+            "webhook_enabled": f"enabled webhook {d.get('name')}",
+            "webhook_disabled": f"disabled webhook {d.get('name')}",
+            "webhook_deleted": f"deleted webhook {d.get('name')}",
+            "webhook_replayed": f"replayed a {d.get('event_type')} delivery to {d.get('name')}",
         }
         return phrases.get(self.verb, self.verb.replace("_", " "))
 

@@ -168,6 +168,12 @@ def close_ticket(ticket, actor, *, reason="agent"):
     return ticket
 
 
+def end_external_interaction(ticket, actor, *, source):
+    """An interaction held elsewhere about this ticket (a call, an outside chat) ended: what is
+    tied to it, such as co-browse sessions, ends too; the ticket itself stays as it is."""
+    interaction_closed.send(sender=Ticket, ticket=ticket, actor=actor, kind="external", reason=source)
+
+
 @transaction.atomic
 def reopen(ticket, actor):
     """Back to open, from closed (a reopen) or from pending."""

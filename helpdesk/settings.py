@@ -175,6 +175,12 @@ CHAT_DEMO_PAGE = env_bool("CHAT_DEMO_PAGE", DEBUG)  # /demo/chat/: a customer pa
 CHAT_DEMO_SITE = os.environ.get("CHAT_DEMO_SITE", "demo")
 CHAT_DEMO_IDENTITY_LIFETIME = int(os.environ.get("CHAT_DEMO_IDENTITY_LIFETIME", "3600"))
 
+# --- Webhooks -----------------------------------------------------------------------------------
+WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("WEBHOOK_MAX_BODY_BYTES", str(64 * 1024)))
+# Seconds between an outgoing delivery's attempts; after the last one it is marked failed.
+WEBHOOK_RETRY_DELAYS = [float(s) for s in os.environ.get("WEBHOOK_RETRY_DELAYS", "10,60,300,1800,7200").split(",")]
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

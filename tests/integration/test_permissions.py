@@ -21,6 +21,11 @@ ADMIN_PAGES = [
     ("get", "/settings/policies/{team}/"),
     ("post", "/settings/policies/{team}/"),
     ("get", "/settings/webhooks/"),
+    ("post", "/settings/webhooks/"),
+    ("post", "/settings/webhooks/incoming/999/rotate/"),
+    ("post", "/settings/webhooks/outgoing/999/delete/"),
+    ("get", "/settings/webhooks/deliveries/"),
+    ("post", "/settings/webhooks/deliveries/00000000-0000-0000-0000-000000000000/replay/"),
 ]
 ALLOWED = {
     Agent.Role.AGENT: set(),
@@ -70,6 +75,7 @@ def test_only_permitted_sections_appear_in_the_navigation(team):
 
 def test_a_refused_agent_changes_nothing(team):
     from helpdesk.models import Event
+    from helpdesk.webhooks.models import IncomingEndpoint, OutgoingEndpoint
     from integrations.cobrowse.models import AccountSettings, JwtPolicy, SigningKey
 
     client = Client()
@@ -78,4 +84,8 @@ def test_a_refused_agent_changes_nothing(team):
     client.post("/settings/cobrowse/", {"action": "save", "api": "https://evil.example", "license_key": "x"})
     client.post(f"/settings/policies/{team.pk}/", {"action": "save", "policy": '{"version": 3}', "enabled": "on"})
     assert not SigningKey.objects.exists() and not AccountSettings.objects.exists() and not JwtPolicy.objects.exists()
+    client.post("/settings/webhooks/", {"kind": "incoming", "in-name": "Sneaky"})
+    client.post("/settings/webhooks/", {"kind": "outgoing", "out-name": "Leak", "out-url": "https://evil.example",
+                                        "out-events": ["ticket.closed"]})
+    assert not IncomingEndpoint.objects.exists() and not OutgoingEndpoint.objects.exists()
     assert not Event.objects.filter(ticket=None).exists()

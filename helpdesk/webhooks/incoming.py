@@ -1,0 +1,148 @@
+"""Incoming webhooks: an external chat or contact-centre platform says an interaction ended.
+
+Body (JSON, signed, see signing.py), naming either the ticket or the customer:
+
+    {"ticket_id": 42, "reason": "call ended"}            closes ticket 42 (its chat and co-browse
+                                                          sessions end with it)
+    {"customer": {"user_id": "cust-7"}, "reason": "..."}  ends the customer's live interactions:
+                                                          open chats close, co-browse sessions of
+                                                          their open tickets end; tickets stay open
+
+Every refusal is a WebhookError with an HTTP status and a sentence; nothing changes on refusal.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from helpdesk import services as helpdesk
+from helpdesk.chat import services as chat_services
+from helpdesk.chat.models import Chat
+from helpdesk.models import Customer, Ticket
+
+from . import signing
+from .models import IncomingEndpoint, SeenSignature
+
+MAX_REASON = 200
+
+
+class WebhookError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Request:
+    ticket_id: int | None = None
+    customer_user_id: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class Outcome:
+    closed_tickets: list = field(default_factory=list)
+    already_closed: list = field(default_factory=list)
+    closed_chats: list = field(default_factory=list)
+    interactions_ended: list = field(default_factory=list)
+
+    def as_json(self):
+        return {"ok": True, **self.__dict__}
+
+
+def parse(body):
+    """The request a body asks for, or WebhookError(400)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookError(400, "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise WebhookError(400, "The body must be a JSON object.")
+    has_ticket, has_customer = "ticket_id" in data, "customer" in data
+    if has_ticket == has_customer:
+        raise WebhookError(400, "Name exactly one of ticket_id or customer.user_id.")
+    reason = data.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise WebhookError(400, f"reason must be a string of at most {MAX_REASON} characters.")
+    if has_ticket:
+        ticket_id = data["ticket_id"]
+        if isinstance(ticket_id, str) and ticket_id.isascii() and ticket_id.isdigit():
+            ticket_id = int(ticket_id)
+        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or not 0 < ticket_id < 2**63:
+            raise WebhookError(400, "ticket_id must be a positive integer.")
+        return Request(ticket_id=ticket_id, reason=reason)
+    customer = data["customer"]
+    user_id = customer.get("user_id") if isinstance(customer, dict) else None
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 200:
+        raise WebhookError(400, "customer.user_id must be a non-empty string of at most 200 characters.")
+    return Request(customer_user_id=user_id, reason=reason)
+
+
+def authenticate(endpoint, timestamp, signature_header, body):
+    """The verified signature of this request, or WebhookError(401)."""
+    try:
+        return signing.verify(endpoint.secret, timestamp, signature_header, body)
+    except signing.SignatureError as exc:
+        raise WebhookError(401, str(exc)) from None
+
+
+def receive(slug, body, timestamp, signature_header):
+    """Verify, parse and carry out one incoming call; returns its Outcome."""
+    endpoint = IncomingEndpoint.objects.select_related("team").filter(slug=slug, enabled=True).first()
+    if endpoint is None:
+        raise WebhookError(404, "No enabled webhook endpoint at this address.")
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        raise WebhookError(413, f"The body is larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+    signature = authenticate(endpoint, timestamp, signature_header, body)
+    request = parse(body)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            SeenSignature.objects.create(endpoint=endpoint, signature=signature, seen_at=now)
+            outcome = _carry_out(endpoint, request)
+            IncomingEndpoint.objects.filter(pk=endpoint.pk).update(last_used_at=now)
+    except IntegrityError:
+        raise WebhookError(409, "This request was already received (same signature); sign a new one.") from None
+    SeenSignature.objects.filter(seen_at__lt=now - timedelta(seconds=2 * signing.WINDOW)).delete()
+    return outcome
+
+
+def _tickets(endpoint):
+    qs = Ticket.objects.all()
+    return qs.filter(team=endpoint.team) if endpoint.team_id else qs
+
+
+def _carry_out(endpoint, request):
+    outcome = Outcome()
+    source = f"webhook {endpoint.name}" + (f": {request.reason}" if request.reason else "")
+    if request.ticket_id is not None:
+        ticket = _tickets(endpoint).filter(pk=request.ticket_id).first()
+        if ticket is None:
+            raise WebhookError(404, f"No ticket {request.ticket_id} here.")
+        if ticket.is_closed:
+            outcome.already_closed.append(ticket.pk)
+        else:
+            helpdesk.close_ticket(ticket, None, reason=source)
+            outcome.closed_tickets.append(ticket.pk)
+        return outcome
+
+    customer = Customer.objects.filter(user_id=request.customer_user_id).first()
+    if customer is None:
+        raise WebhookError(404, "No customer with this user_id.")
+    tickets = _tickets(endpoint).filter(customer=customer).exclude(status=Ticket.Status.CLOSED)
+    chats = (Chat.objects.filter(customer=customer, conversation__ticket__in=tickets)
+             .exclude(state=Chat.State.CLOSED).select_related("conversation"))
+    with_chat = set()
+    for chat in chats:
+        chat_services.close_chat(chat, None, "webhook")
+        outcome.closed_chats.append(chat.pk)
+        with_chat.add(chat.conversation.ticket_id)
+    for ticket in tickets.exclude(pk__in=with_chat):
+        helpdesk.end_external_interaction(ticket, None, source=source)
+        outcome.interactions_ended.append(ticket.pk)
+    return outcome

@@ -1,0 +1,130 @@
+"""Outgoing webhooks: chosen helpdesk events are POSTed, signed (signing.py), to the admins'
+endpoints. A delivery is written in the same transaction as the event it reports, then sent by the
+task worker, retried after each of settings.WEBHOOK_RETRY_DELAYS, and logged for the admins.
+
+Delivery is at least once: a receiver recognises a repeat by its X-Helpdesk-Delivery header."""
+
+import json
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from helpdesk.models import Event
+
+from . import signing
+from .models import Delivery, OutgoingEndpoint
+
+EVENT_OF_VERB = {
+    "closed": "ticket.closed",
+    "cobrowse_linked": "cobrowse.session_linked",
+    "cobrowse_ended": "cobrowse.session_ended",
+}
+STALLED_AFTER = timedelta(minutes=2)
+
+
+def payload_of(event, event_type):
+    ticket = event.ticket
+    data = {
+        "ticket": {
+            "id": ticket.pk,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "team": ticket.team.slug,
+            "customer": {"user_id": ticket.customer.user_id, "name": ticket.customer.name},
+            "url": f"{settings.HELPDESK_PUBLIC_URL}/tickets/{ticket.pk}/",
+        },
+        "actor": event.actor.display_name if event.actor_id else None,
+    }
+    data.update({k: v for k, v in event.data.items() if k in ("reason", "session_id", "state")})
+    return {"id": f"evt_{event.pk}", "type": event_type, "created_at": event.created_at.isoformat(), "data": data}
+
+
+@receiver(post_save, sender=Event)
+def _deliver_event(sender, instance, created, **kwargs):
+    event_type = EVENT_OF_VERB.get(instance.verb)
+    if not created or event_type is None or instance.ticket_id is None:
+        return
+    endpoints = [e for e in OutgoingEndpoint.objects.filter(enabled=True) if event_type in e.events]
+    if endpoints:
+        payload = payload_of(instance, event_type)
+        for endpoint in endpoints:
+            enqueue(Delivery.objects.create(endpoint=endpoint, event_type=event_type, payload=payload))
+
+
+def enqueue(delivery):
+    from .tasks import deliver
+
+    deliver.enqueue(str(delivery.pk))
+
+
+def replay(delivery):
+    """Send a logged delivery again, as a new delivery of the same payload."""
+    copy = Delivery.objects.create(endpoint=delivery.endpoint, event_type=delivery.event_type,
+                                   payload=delivery.payload, replay_of=delivery)
+    enqueue(copy)
+    return copy
+
+
+def send(endpoint, delivery_id, event_type, payload):
+    """POST one payload; returns (HTTP status or None, error sentence or "", response excerpt)."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "helpdesk-webhooks/1",
+        "X-Helpdesk-Event": event_type,
+        "X-Helpdesk-Delivery": str(delivery_id),
+        **signing.headers(endpoint.secret, body),
+    }
+    try:
+        response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
+                                 timeout=(settings.COBROWSE_CONNECT_TIMEOUT, settings.WEBHOOK_TIMEOUT))
+    except requests.Timeout:
+        return None, "The receiver did not answer in time.", ""
+    except requests.RequestException as exc:
+        return None, f"Could not reach the receiver ({type(exc).__name__}).", ""
+    error = "" if 200 <= response.status_code < 300 else f"The receiver answered HTTP {response.status_code}."
+    return response.status_code, error, response.text[:500]
+
+
+def attempt(delivery_id):
+    """One attempt at a pending delivery. Returns the seconds until the next attempt, or None when
+    there is nothing left to do (delivered, failed for good, or not pending)."""
+    delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id, state=Delivery.State.PENDING).first()
+    if delivery is None:
+        return None
+    if not delivery.endpoint.enabled:
+        status, error, excerpt = None, "The endpoint is disabled.", ""
+    else:
+        status, error, excerpt = send(delivery.endpoint, delivery.pk, delivery.event_type, delivery.payload)
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    delays = settings.WEBHOOK_RETRY_DELAYS
+    retry = bool(error) and delivery.endpoint.enabled and attempts <= len(delays)
+    changes = {"attempts": attempts, "last_status": status, "last_error": error[:300], "response_excerpt": excerpt}
+    if not error:
+        changes.update(state=Delivery.State.DELIVERED, delivered_at=now)
+    elif retry:
+        changes.update(next_attempt_at=now + timedelta(seconds=delays[attempts - 1]))
+    else:
+        changes.update(state=Delivery.State.FAILED)
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(**changes)
+    return delays[attempts - 1] if retry else None
+
+
+def requeue_stalled(now=None):
+    """Enqueue again the pending deliveries whose next attempt is long overdue (a worker died
+    holding them). Returns how many."""
+    now = now or timezone.now()
+    count = 0
+    for delivery in Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lt=now - STALLED_AFTER):
+        with transaction.atomic():
+            if Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(next_attempt_at=now):
+                enqueue(delivery)
+                count += 1
+    return count

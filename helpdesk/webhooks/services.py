@@ -1,0 +1,54 @@
+"""What admins do with webhook endpoints; each change is an Event (ticket=None) naming who and what."""
+
+from django.db import transaction
+
+from helpdesk import services as helpdesk
+
+from . import outgoing
+from .models import IncomingEndpoint, OutgoingEndpoint
+
+KINDS = {"incoming": IncomingEndpoint, "outgoing": OutgoingEndpoint}
+
+
+def kind_of(endpoint):
+    return "incoming" if isinstance(endpoint, IncomingEndpoint) else "outgoing"
+
+
+@transaction.atomic
+def create(endpoint, actor):
+    """Save a new endpoint (built by its form) with a fresh secret; returns the plain secret."""
+    secret = endpoint.new_secret()
+    endpoint.save()
+    helpdesk.record(None, actor, "webhook_created", kind=kind_of(endpoint), name=endpoint.name)
+    return secret
+
+
+@transaction.atomic
+def rotate_secret(endpoint, actor):
+    """A new secret; the old one stops working at once. Returns the plain new secret."""
+    secret = endpoint.new_secret()
+    endpoint.save(update_fields=["encrypted_secret"])
+    helpdesk.record(None, actor, "webhook_secret_rotated", kind=kind_of(endpoint), name=endpoint.name)
+    return secret
+
+
+@transaction.atomic
+def set_enabled(endpoint, enabled, actor):
+    endpoint.enabled = enabled
+    endpoint.save(update_fields=["enabled"])
+    helpdesk.record(None, actor, "webhook_enabled" if enabled else "webhook_disabled",
+                    kind=kind_of(endpoint), name=endpoint.name)
+
+
+@transaction.atomic
+def delete(endpoint, actor):
+    helpdesk.record(None, actor, "webhook_deleted", kind=kind_of(endpoint), name=endpoint.name)
+    endpoint.delete()
+
+
+@transaction.atomic
+def replay(delivery, actor):
+    copy = outgoing.replay(delivery)
+    helpdesk.record(None, actor, "webhook_replayed", name=delivery.endpoint.name, event_type=delivery.event_type,
+                    delivery=str(delivery.pk))
+    return copy
