@@ -29,6 +29,9 @@ pids+=($!)
 # Repairs co-browse links once a minute (ends left behind by a crash or an outage).
 "$PY" manage.py cobrowse_reconcile --every 60 -v0 &
 pids+=($!)
+# Re-enqueues outgoing webhook deliveries that a stopped worker left pending.
+"$PY" manage.py webhooks_requeue --every 60 -v0 &
+pids+=($!)
 
 cat <<MSG
 

@@ -83,6 +83,11 @@ def parse(body):
     return Request(customer_user_id=user_id, reason=reason)
 
 
+def check_size(length):
+    if length > settings.WEBHOOK_MAX_BODY_BYTES:
+        raise WebhookError(413, f"The body is larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+
+
 def authenticate(endpoint, timestamp, signature_header, body):
     """The verified signature of this request, or WebhookError(401)."""
     try:
@@ -96,8 +101,7 @@ def receive(slug, body, timestamp, signature_header):
     endpoint = IncomingEndpoint.objects.select_related("team").filter(slug=slug, enabled=True).first()
     if endpoint is None:
         raise WebhookError(404, "No enabled webhook endpoint at this address.")
-    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
-        raise WebhookError(413, f"The body is larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+    check_size(len(body))
     signature = authenticate(endpoint, timestamp, signature_header, body)
     request = parse(body)
     now = timezone.now()
