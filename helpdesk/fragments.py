@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 
 from .forms import AssignForm, ReplyForm
 from .models import Message, Ticket
+from .versions import fragment_versions
 
 def _viewers(ticket):
     names = ticket.viewers.values_list("agent__display_name", flat=True).order_by("connected_at")
@@ -37,6 +38,7 @@ def ticket_context(ticket):
         "events": ticket.events.select_related("actor").order_by("-created_at", "-id")[:15],
         "reply_form": ReplyForm(),
         "assign_form": AssignForm(ticket=ticket, initial={"assignee": ticket.assignee_id}),
+        **fragment_versions(ticket),
     }
     for _, context_fn in FRAGMENTS.values():
         if context_fn:

@@ -16,9 +16,10 @@ def agent_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        agent = getattr(request.user, "agent", None)
+        agent = Agent.objects.select_related("team").filter(user=request.user).first()
         if agent is None:
             raise PermissionDenied("This account has no helpdesk profile.")
+        request.user.agent = agent
         request.agent = agent
         return view(request, *args, **kwargs)
 

@@ -16,6 +16,7 @@ from django_htmx.http import retarget
 from .. import services
 from ..forms import AssignForm, ReplyForm, StatusForm, TicketFilterForm
 from ..fragments import render_fragment, ticket_context
+from ..versions import admin_version
 from .common import agent_required, get_ticket_or_404
 
 PAGE_SIZE = 25
@@ -23,11 +24,11 @@ PAGE_SIZE = 25
 
 def _list_context(request, current=None):
     """The filtered, paginated list column. Its HTML is cached until any ticket the agent can
-    see changes (every change moves a ticket's updated_at), so most page views skip it."""
+    see changes (every change moves a ticket's updated_at) or something changes in the admin."""
     form = TicketFilterForm(request.GET, agent=request.agent)
     cleaned = form.cleaned_data if form.is_valid() else {}
     visible = services.visible_tickets(request.agent)
-    version = visible.aggregate(v=Max("updated_at"))["v"]
+    version = (visible.aggregate(v=Max("updated_at"))["v"], admin_version())
     query = request.GET.copy()
     page_number = query.pop("page", ["1"])[-1]
     key = "ticket-list:" + hashlib.sha256(

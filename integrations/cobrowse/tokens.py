@@ -3,6 +3,7 @@
 A token is reused until it is close to expiry, so a page view or a REST call costs no signing.
 """
 
+import functools
 import hashlib
 import json
 import threading
@@ -72,6 +73,7 @@ def admin_token(*, refresh=False):
     return cached_token(SYSTEM_SUB, name="Helpdesk", role="administrator", refresh=refresh)
 
 
+@functools.lru_cache(maxsize=256)
 def token_expiry(token):
     return jwt.decode(token, options={"verify_signature": False})["exp"]
 

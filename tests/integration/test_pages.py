@@ -222,7 +222,7 @@ def test_list_and_detail_query_counts_do_not_grow_with_data(as_alice, support, a
     t = build(3)
     with django_assert_max_num_queries(9) as small_list:
         as_alice.get(reverse("ticket_list"))
-    with django_assert_max_num_queries(16) as small_detail:
+    with django_assert_max_num_queries(17) as small_detail:
         as_alice.get(reverse("ticket_detail", args=[t.pk]))
     t = build(20)
     for _ in range(20):
