@@ -13,22 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def support():
-    return f.team("Support")
-
-
-@pytest.fixture
-def alice(support):
-    return f.agent(support, name="Alice Agent")
-
-
-@pytest.fixture
-def as_alice(client, alice):
-    client.force_login(alice.user)
-    return client
-
-
-@pytest.fixture
 def ticket(support):
     return f.ticket(support, f.customer(name="Carla Customer"), subject="Printer on fire", body="It smokes")
 

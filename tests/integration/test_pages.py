@@ -12,24 +12,8 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def support():
-    return f.team("Support")
-
-
-@pytest.fixture
 def billing():
     return f.team("Billing")
-
-
-@pytest.fixture
-def alice(support):
-    return f.agent(support, name="Alice Agent")
-
-
-@pytest.fixture
-def as_alice(client, alice):
-    client.force_login(alice.user)
-    return client
 
 
 def test_login_page_and_sign_in_with_a_password(client, alice):
