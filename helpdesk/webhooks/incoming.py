@@ -105,13 +105,14 @@ def receive(slug, body, timestamp, signature_header):
     signature = authenticate(endpoint, timestamp, signature_header, body)
     request = parse(body)
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            SeenSignature.objects.create(endpoint=endpoint, signature=signature, seen_at=now)
-            outcome = _carry_out(endpoint, request)
-            IncomingEndpoint.objects.filter(pk=endpoint.pk).update(last_used_at=now)
-    except IntegrityError:
-        raise WebhookError(409, "This request was already received (same signature); sign a new one.") from None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                SeenSignature.objects.create(endpoint=endpoint, signature=signature, seen_at=now)
+        except IntegrityError:
+            raise WebhookError(409, "This request was already received (same signature); sign a new one.") from None
+        outcome = _carry_out(endpoint, request)
+        IncomingEndpoint.objects.filter(pk=endpoint.pk).update(last_used_at=now)
     SeenSignature.objects.filter(seen_at__lt=now - timedelta(seconds=2 * signing.WINDOW)).delete()
     return outcome
 
@@ -128,10 +129,11 @@ def _carry_out(endpoint, request):
         ticket = _tickets(endpoint).filter(pk=request.ticket_id).first()
         if ticket is None:
             raise WebhookError(404, f"No ticket {request.ticket_id} here.")
-        if ticket.is_closed:
+        try:
+            helpdesk.close_ticket(ticket, None, reason=source)
+        except helpdesk.ActionError:  # closed already, perhaps by a concurrent call
             outcome.already_closed.append(ticket.pk)
         else:
-            helpdesk.close_ticket(ticket, None, reason=source)
             outcome.closed_tickets.append(ticket.pk)
         return outcome
 
@@ -143,9 +145,12 @@ def _carry_out(endpoint, request):
              .exclude(state=Chat.State.CLOSED).select_related("conversation"))
     with_chat = set()
     for chat in chats:
-        chat_services.close_chat(chat, None, "webhook")
-        outcome.closed_chats.append(chat.pk)
         with_chat.add(chat.conversation.ticket_id)
+        try:
+            chat_services.close_chat(chat, None, "webhook")
+        except helpdesk.ActionError:  # closed meanwhile
+            continue
+        outcome.closed_chats.append(chat.pk)
     for ticket in tickets.exclude(pk__in=with_chat):
         helpdesk.end_external_interaction(ticket, None, source=source)
         outcome.interactions_ended.append(ticket.pk)
