@@ -82,7 +82,7 @@ def send(endpoint, delivery_id, event_type, payload):
     }
     try:
         response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=(settings.COBROWSE_CONNECT_TIMEOUT, settings.WEBHOOK_TIMEOUT))
+                                 timeout=settings.WEBHOOK_TIMEOUT)
     except requests.Timeout:
         return None, "The receiver did not answer in time.", ""
     except requests.RequestException as exc:
@@ -112,8 +112,7 @@ def attempt(delivery_id):
         changes.update(next_attempt_at=now + timedelta(seconds=delays[attempts - 1]))
     else:
         changes.update(state=Delivery.State.FAILED)
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(**changes)
+    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(**changes)
     return delays[attempts - 1] if retry else None
 
 

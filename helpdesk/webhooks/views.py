@@ -14,8 +14,6 @@ from . import incoming, services, signing
 from .forms import IncomingEndpointForm, OutgoingEndpointForm
 from .models import Delivery, IncomingEndpoint, OutgoingEndpoint
 
-WEBHOOK_VERBS = ("webhook_created", "webhook_secret_rotated", "webhook_enabled", "webhook_disabled",
-                 "webhook_deleted", "webhook_replayed")
 SECRET_SESSION_KEY = "webhook_secret_once"
 
 
@@ -43,7 +41,7 @@ def settings_page(request):
         "incoming_form": IncomingEndpointForm(prefix="in"),
         "outgoing_form": OutgoingEndpointForm(prefix="out"),
         "new_secret": request.session.pop(SECRET_SESSION_KEY, None),
-        "history": Event.objects.filter(ticket=None, verb__in=WEBHOOK_VERBS).select_related("actor").order_by("-created_at")[:10],
+        "history": Event.objects.filter(ticket=None, verb__startswith="webhook_").select_related("actor").order_by("-created_at")[:10],
     }
     status = 200
     if request.method == "POST":
