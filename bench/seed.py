@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.middleware.csrf import _get_new_csrf_string
 from django.utils import timezone
 
 from helpdesk.models import Agent, Conversation, Customer, Message, Team, Ticket
@@ -53,7 +54,8 @@ def seed(n_tickets=10_000, batch=2000):
 def session_cookie(agent):
     store = SessionStore()
     store["_auth_user_id"] = str(agent.user.pk)
-    store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    store["_auth_user_backend"] = "helpdesk.auth_backend.AgentModelBackend"
     store["_auth_user_hash"] = agent.user.get_session_auth_hash()
     store.create()
-    return f"sessionid={store.session_key}"
+    # A browser sends the CSRF cookie it got with its first page; without it each view would mint a new secret.
+    return f"sessionid={store.session_key};csrftoken={_get_new_csrf_string()}"

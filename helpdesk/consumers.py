@@ -7,6 +7,7 @@ from .fragments import render_fragment
 from .live import ticket_group
 from .models import TicketViewer
 from .services import visible_tickets
+from .versions import bump
 
 
 @database_sync_to_async
@@ -20,12 +21,14 @@ def _viewer_agent(user, ticket_id):
 @database_sync_to_async
 def _join(ticket_id, agent, channel_name):
     TicketViewer.objects.create(ticket_id=ticket_id, agent=agent, channel_name=channel_name)
+    bump(ticket_id)
     return render_fragment(ticket_id, "viewers")
 
 
 @database_sync_to_async
 def _leave(ticket_id, channel_name):
     TicketViewer.objects.filter(channel_name=channel_name).delete()
+    bump(ticket_id)
     return render_fragment(ticket_id, "viewers")
 
 

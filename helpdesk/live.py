@@ -9,6 +9,7 @@ from django.dispatch import receiver
 
 from .fragments import render_fragment
 from .services import ticket_changed
+from .versions import bump
 
 
 def ticket_group(ticket_id):
@@ -21,6 +22,8 @@ def push_html(ticket_id, html):
 
 
 def push_fragments(ticket_id, *whats):
+    """Something on the ticket's page changed: renew its cached fragments and push these ones."""
+    bump(ticket_id)
     push_html(ticket_id, "".join(render_fragment(ticket_id, what) for what in whats))
 
 

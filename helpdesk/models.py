@@ -96,6 +96,9 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Moves on every change an agent viewing the ticket would see (see versions.bump); keys the
+    # cached page. Not updated_at: a viewer arriving must not reorder the ticket list.
+    revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]

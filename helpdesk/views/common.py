@@ -16,10 +16,9 @@ def agent_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        agent = Agent.objects.select_related("team").filter(user=request.user).first()
+        agent = getattr(request.user, "agent", None)  # read with the user (auth_backend)
         if agent is None:
             raise PermissionDenied("This account has no helpdesk profile.")
-        request.user.agent = agent
         request.agent = agent
         return view(request, *args, **kwargs)
 

@@ -5,8 +5,8 @@ import hashlib
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Max
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -15,20 +15,19 @@ from django_htmx.http import retarget
 
 from .. import services
 from ..forms import AssignForm, ReplyForm, StatusForm, TicketFilterForm
-from ..fragments import render_fragment, ticket_context
-from ..versions import admin_version
+from ..fragments import page_fragments, render_fragment, ticket_context
+from ..versions import fragment_versions, list_version
 from .common import agent_required, get_ticket_or_404
 
 PAGE_SIZE = 25
 
 
-def _list_context(request, current=None):
+def _list_context(request, current=None, version=None):
     """The filtered, paginated list column. Its HTML is cached until any ticket the agent can
     see changes (every change moves a ticket's updated_at) or something changes in the admin."""
     form = TicketFilterForm(request.GET, agent=request.agent)
     cleaned = form.cleaned_data if form.is_valid() else {}
-    visible = services.visible_tickets(request.agent)
-    version = (visible.aggregate(v=Max("updated_at"))["v"], admin_version())
+    version = version or list_version(request.agent)
     query = request.GET.copy()
     page_number = query.pop("page", ["1"])[-1]
     key = "ticket-list:" + hashlib.sha256(
@@ -36,7 +35,7 @@ def _list_context(request, current=None):
     ).hexdigest()
     html = cache.get(key)
     if html is None:
-        qs = form.filter(visible).select_related("customer", "assignee", "team").only(
+        qs = form.filter(services.visible_tickets(request.agent)).select_related("customer", "assignee", "team").only(
             "id", "subject", "status", "priority", "channel", "updated_at",
             "customer__name", "team__name", "assignee__display_name",
         )
@@ -75,7 +74,10 @@ def _load_ticket(request, ticket_id):
 @agent_required
 def ticket_detail(request, ticket_id):
     ticket = _load_ticket(request, ticket_id)
-    context = {**_list_context(request, current=ticket), **_detail_context(request, ticket)}
+    versions = fragment_versions(ticket, request.agent)
+    csrf_token = get_token(request)
+    context = {**_list_context(request, current=ticket, version=versions["list_version"]), "ticket": ticket,
+               "csrf_token": csrf_token, "fragments": page_fragments(ticket, csrf_token, versions)}
     return render(request, "tickets/detail.html", context)
 
 
@@ -154,7 +156,7 @@ def ticket_assign(request, ticket_id):
 def ticket_fragment(request, ticket_id, what):
     """One live fragment of the ticket page (re-fetched after a websocket reconnect)."""
     ticket = _load_ticket(request, ticket_id)
-    html = render_fragment(ticket.pk, what)
+    html = render_fragment(ticket.pk, what, get_token(request))
     if not html:
         raise Http404("Unknown fragment")
     return HttpResponse(html)

@@ -7,9 +7,11 @@ class CobrowseConfig(AppConfig):
     verbose_name = "Cobrowse"
 
     def ready(self):
-        from helpdesk import fragments
+        from helpdesk import auth_backend, fragments
 
         from . import services  # noqa: F401  (connects the interaction_closed receiver)
+
+        auth_backend.select_with_user("agent__team__cobrowse_policy")  # the agent token's policy
 
         fragments.register("cobrowse", "cobrowse/_links.html", lambda ticket: {
             "session_links": ticket.session_links.select_related("agent")[:10],

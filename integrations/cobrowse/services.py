@@ -107,6 +107,7 @@ def link_session(ticket, agent, session_id):
         if existing:
             _apply(existing, session)
             existing.save()
+            _panel_changed(ticket)
             return existing, False
         link = SessionLink(ticket=ticket, session_id=session["id"], agent=agent)
         _apply(link, session)
@@ -127,11 +128,11 @@ def record_session_update(ticket, agent, session_id):
     if link is None:
         return link_session(ticket, agent, session_id)[0]
     session = _fetch_for_agent(agent, session_id)
-    before = (link.state, link.full_device, link.remote_control)
+    before = (link.state, link.full_device, link.remote_control, link.device_name)
     with transaction.atomic():
         _apply(link, session)
         link.save()
-        after = (link.state, link.full_device, link.remote_control)
+        after = (link.state, link.full_device, link.remote_control, link.device_name)
         if after != before:
             helpdesk.record(ticket, agent, "cobrowse_updated", session_id=session_id, state=link.state,
                             full_device=link.full_device, remote_control=link.remote_control)
@@ -158,6 +159,7 @@ def _request_end(link, *, reason):
 
     SessionLink.objects.filter(pk=link.pk, end_requested_at__isnull=True).update(end_requested_at=timezone.now())
     helpdesk.record(link.ticket, None, "cobrowse_end_requested", session_id=link.session_id, reason=reason)
+    _panel_changed(link.ticket)
     end_session.enqueue(link.pk)
 
 
@@ -187,6 +189,7 @@ def try_end(link_id):
         session = {"state": "ended"}  # gone from the service: nothing to end
     except CobrowseError as exc:  # unavailable, or refused: keep trying with a backoff, and say so
         SessionLink.objects.filter(pk=link.pk).update(last_error=exc.message[:300])
+        _panel_changed(link.ticket)
         if link.end_attempts in (1, 5) or link.end_attempts % 20 == 0:
             helpdesk.record(link.ticket, None, "cobrowse_end_failed", session_id=link.session_id,
                             attempt=link.end_attempts, error=exc.message)
@@ -217,6 +220,7 @@ def tag(link_id):
         }})
     except Unavailable as exc:
         SessionLink.objects.filter(pk=link.pk).update(last_error=exc.message[:300])
+        _panel_changed(link.ticket)
         return 5
     except CobrowseError as exc:
         # Ended sessions cannot be changed; a policy may forbid it. Record it and stop.

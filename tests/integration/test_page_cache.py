@@ -1,11 +1,19 @@
-"""Cached parts of the ticket pages (list column, thread, activity) show every change on the next render."""
+"""Cached parts of the ticket pages (list column, fragments of the ticket page) show every change on the next render."""
+
+import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from helpdesk import services
+from helpdesk.chat import services as chat_services
 from helpdesk.chat.models import Chat, ChatSite
+from helpdesk.consumers import _join, _leave
+from helpdesk.fragments import CSRF_HOLE, render_fragment
 from helpdesk.models import Message
+from integrations.cobrowse import services as cobrowse
+from integrations.cobrowse.client import Unavailable
 from integrations.cobrowse.models import SessionLink
 from tests import factories as f
 
@@ -58,24 +66,88 @@ def test_new_events_show_in_the_activity(as_alice, alice, ticket):
     assert "cobrowse tool" in page(as_alice, ticket)
 
 
-def test_cobrowse_link_state_shows_on_the_next_render(as_alice, alice, ticket):
+class FakeService:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def end_session(self, session_id):
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_cobrowse_link_changes_show_on_the_next_render(as_alice, alice, ticket, monkeypatch,
+                                                       django_capture_on_commit_callbacks):
     link = SessionLink.objects.create(ticket=ticket, session_id="ses_cache_1", agent=alice, state="active")
-    assert 'data-state="active"' in page(as_alice, ticket)
-    SessionLink.objects.filter(pk=link.pk).update(end_requested_at=link.created_at, last_error="service down")
+    assert 'data-state="active"' in page(as_alice, ticket) and "ending…" not in page(as_alice, ticket)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.close_ticket(ticket, alice)
+    assert "ending…" in page(as_alice, ticket)
+    monkeypatch.setattr(cobrowse, "admin_client", lambda: FakeService(Unavailable("service down")))
+    with django_capture_on_commit_callbacks(execute=True):
+        cobrowse.try_end(link.pk)
     assert "retrying: service down" in page(as_alice, ticket)
-    link.refresh_from_db()
-    link.state, link.ended_at = "ended", link.created_at
-    link.save()
+    monkeypatch.setattr(cobrowse, "admin_client", lambda: FakeService({"id": link.session_id, "state": "ended"}))
+    with django_capture_on_commit_callbacks(execute=True):
+        cobrowse.try_end(link.pk)
     html = page(as_alice, ticket)
-    assert 'data-state="ended"' in html and "retrying" not in html
+    assert 'data-state="ended"' in html and "retrying" not in html and "ending…" not in html
 
 
-def test_chat_state_shows_on_the_next_render(as_alice, support, ticket):
+def test_chat_state_and_presence_show_on_the_next_render(as_alice, alice, support, ticket,
+                                                         django_capture_on_commit_callbacks):
     site = ChatSite.objects.create(key="cache-site", name="Shop", team=support)
     chat = Chat.objects.create(site=site, customer=ticket.customer, conversation=ticket.conversation)
-    assert "chat-state-waiting" in page(as_alice, ticket)
-    Chat.objects.filter(pk=chat.pk).update(state=Chat.State.ACTIVE)
-    assert "chat-state-active" in page(as_alice, ticket)
+    assert "chat-state-waiting" in page(as_alice, ticket) and "Customer is online" not in page(as_alice, ticket)
+    with django_capture_on_commit_callbacks(execute=True):
+        chat_services.take_chat(chat, alice)
+        chat_services.customer_connected(chat)
+    html = page(as_alice, ticket)
+    assert "chat-state-active" in html and "Customer is online" in html
+
+
+def test_viewers_show_on_the_next_render(as_alice, support, ticket):
+    bob = f.agent(support, name="Bob Viewer")
+    assert "Viewing now" not in page(as_alice, ticket)
+    _join.func(ticket.pk, bob, "channel-1")
+    assert "Viewing now: Bob Viewer" in page(as_alice, ticket)
+    _leave.func(ticket.pk, "channel-1")
+    assert "Viewing now" not in page(as_alice, ticket)
+
+
+def test_a_new_agent_is_offered_for_assignment(as_alice, support, ticket):
+    page(as_alice, ticket)
+    f.agent(support, name="Newly Hired")
+    assert ">Newly Hired</option>" in page(as_alice, ticket)
+
+
+def csrf_inputs(html):
+    return re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', html)
+
+
+def test_cached_forms_carry_each_agents_own_csrf_token(alice, support, ticket):
+    """The fragments are shared between agents; the CSRF token in their forms is each response's own."""
+    bob = f.agent(support, name="Bob Colleague")
+    pages = []
+    for agent in (alice, bob):  # alice's view renders the fragments, bob's takes them from the cache
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(agent.user)
+        html = page(client, ticket)
+        tokens = csrf_inputs(html)
+        assert len(tokens) >= 4 and all(tokens) and str(CSRF_HOLE) not in html  # logout, assign, status, reply
+        pages.append((client, tokens[-1]))
+    for client, token in pages:
+        response = client.post(reverse("ticket_reply", args=[ticket.pk]), {"body": "Sent", "csrfmiddlewaretoken": token})
+        assert response.status_code == 302, response.content[:300]
+    assert ticket.conversation.messages.filter(body="Sent").count() == 2
+    pushed = render_fragment(ticket.pk, "header")
+    assert csrf_inputs(pushed) == ["", ""] and str(CSRF_HOLE) not in pushed  # htmx sends the page's own token
+
+
+def test_a_second_view_renders_no_panel(as_alice, ticket, django_assert_max_num_queries):
+    page(as_alice, ticket)
+    with django_assert_max_num_queries(4):  # session, user with agent, ticket, versions
+        assert "Printer on fire" in page(as_alice, ticket)
 
 
 def test_admin_edits_of_customers_agents_and_messages_show_everywhere(as_alice, admin_client, alice, ticket):

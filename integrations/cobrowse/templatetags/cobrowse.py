@@ -10,8 +10,9 @@ register = template.Library()
 
 
 @register.inclusion_tag("cobrowse/_card.html", takes_context=True)
-def cobrowse_card(context, ticket):
-    """The co-browse card of a ticket page: no REST call, one cached token."""
+def cobrowse_card(context, ticket, links):
+    """The co-browse card of a ticket page: no REST call, one cached token. `links` is the
+    ticket's (cached) "cobrowse" fragment, the list of its sessions."""
     request = context["request"]
     try:
         token = tokens.agent_token(request.agent)
@@ -29,4 +30,4 @@ def cobrowse_card(context, ticket):
         "connectUrl": embeds.connect_url(ticket.customer, token),
         "codeUrl": embeds.code_url(token),
     }
-    return {**context.flatten(), "ticket": ticket, "cobrowse_config": json.dumps(config)}
+    return {"ticket": ticket, "links": links, "cobrowse_config": json.dumps(config)}
