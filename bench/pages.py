@@ -3,7 +3,9 @@
 Seeds 10,000 tickets (one with 50 messages and 5 session links), then drives each URL with wrk
 under one daphne process and under the pre-forking layout the README recommends for HTTP
 (gunicorn sync workers), and prints req/s, p50, p99 and the ratio to the bare view. A counting
-HTTP server stands in for Cobrowse: the page renders must not call it.
+HTTP server stands in for Cobrowse: the page renders must not call it. Two more views show what
+any signed-in page costs before its content: one that only requires a signed-in agent, and one
+that also renders the empty page layout.
 
     .venv/bin/python -m bench.pages [--duration 8] [--connections 8] [--tickets 10000]
 """
@@ -84,7 +86,8 @@ def main():
     ticket_id, cookie = seeded[-2], seeded[-1]
     print(f"seeded {args.tickets} tickets in {time.monotonic() - started:.1f} s ({var})")
 
-    paths = {"bare view": "/bench/bare/", "ticket list": "/tickets/", "ticket detail": f"/tickets/{ticket_id}/"}
+    paths = {"bare view": "/bench/bare/", "signed-in only": "/bench/signed-in/", "empty layout": "/bench/layout/",
+             "ticket list": "/tickets/", "ticket detail": f"/tickets/{ticket_id}/"}
     layouts = {
         "daphne x1": lambda port: [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
         f"gunicorn x{args.workers}": lambda port: [str(Path(PY).parent / "gunicorn"), "-w", str(args.workers), "-b",

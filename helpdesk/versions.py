@@ -11,6 +11,9 @@ Plain SQL: these run on every page view, and building the same queries with the 
 than running them.
 """
 
+import functools
+from types import SimpleNamespace
+
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -32,6 +35,14 @@ def _one_row(sql, params=()):
 
 def _newest_visible(agent):
     """SQL of the newest updated_at among the tickets the agent may see: the list's version."""
+    return _newest_visible_sql(agent.sees_all_teams if agent else False, agent.team_id if agent else None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _newest_visible_sql(sees_all_teams, team_id):
+    # Built by the ORM from the one visibility rule, once per kind of agent: compiling costs
+    # more than running it. visible_tickets reads only these two attributes.
+    agent = SimpleNamespace(sees_all_teams=sees_all_teams, team_id=team_id)
     try:
         return visible_tickets(agent).order_by("-updated_at").values("updated_at")[:1].query.sql_with_params()
     except EmptyResultSet:  # the agent sees no ticket at all

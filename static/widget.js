@@ -212,6 +212,12 @@
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
+  // The agents see "… is typing" while the customer writes in an open chat (at most every 2 s).
+  var lastTyping = 0;
+  input.addEventListener("input", function () {
+    var now = Date.now();
+    if (chat && ready && input.value.trim() && now - lastTyping > 2000) { lastTyping = now; send({ type: "typing" }); }
+  });
   endBtn.addEventListener("click", function () { if (chat) send({ type: "close" }); });
   newBtn.addEventListener("click", function () {
     root.classList.remove("hdw-closed"); list.textContent = ""; shown = {}; setChat(null); input.focus();

@@ -10,11 +10,15 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from helpdesk import services as helpdesk
+from helpdesk.live import ticket_group
 
 from . import identity, services
 from .limits import TokenBucket
 from .live import chat_group, queue_group
 from .protocol import FATAL, MAX_CLIENT_ID, error, message_frame
+
+
+TYPING_INTERVAL = 1.0  # seconds between two typing notices sent to the agents
 
 
 def _origin(scope):
@@ -43,6 +47,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.site = self.customer = self.chat = self.group = None
         self.last_id = 0
+        self.typing_ticket_id, self.last_typing = None, None
         self.bucket = TokenBucket(settings.CHAT_RATE_MESSAGES, settings.CHAT_RATE_PERIOD_SECONDS, self.clock)
         await self.accept()
 
@@ -132,7 +137,15 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             await self.send_json(error("refused", str(exc)))
 
     async def on_typing(self, frame):
-        pass  # accepted and ignored: agents see messages, not keystrokes
+        """Tell the agents on the chat's ticket, at most once a second; never answered."""
+        now = self.clock()
+        if self.chat is None or (self.last_typing is not None and now - self.last_typing < TYPING_INTERVAL):
+            return
+        self.last_typing = now
+        if self.typing_ticket_id is None or self.typing_ticket_id[0] != self.chat.pk:
+            self.typing_ticket_id = (self.chat.pk, await database_sync_to_async(services.ticket_id_of)(self.chat))
+        html = render_to_string("chat/_typing.html", {"name": self.customer.name})
+        await self.channel_layer.group_send(ticket_group(self.typing_ticket_id[1]), {"type": "ticket.html", "html": html})
 
     async def on_ping(self, frame):
         await self.send_json({"type": "pong"})

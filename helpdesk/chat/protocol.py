@@ -3,7 +3,8 @@
 client -> server
   {"type": "hello", "site", "user_id", "expires", "signature", "name"?, "last_seen"?}   ("resume" is the same)
   {"type": "message", "client_id", "body"}
-  {"type": "close"}          {"type": "typing"}          {"type": "ping"}
+  {"type": "close"}          {"type": "ping"}
+  {"type": "typing"}         shown to the agents on the ticket ("… is typing") for 5 s; never answered
 server -> client
   {"type": "welcome", "chat": {"id", "state"} | null, "limits": {...}}
   {"type": "history", "messages": [message...]}   after every hello: what came after last_seen

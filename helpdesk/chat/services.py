@@ -12,7 +12,7 @@ from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from helpdesk import services as helpdesk
-from helpdesk.models import Message, Ticket
+from helpdesk.models import Conversation, Message, Ticket
 
 from .models import Chat, ChatSite
 
@@ -38,6 +38,10 @@ def open_chat(site, customer):
     """The customer's chat on this site that is not closed, or None."""
     return (Chat.objects.select_related("conversation__ticket", "site")
             .filter(site=site, customer=customer).exclude(state=Chat.State.CLOSED).first())
+
+
+def ticket_id_of(chat):
+    return Conversation.objects.filter(pk=chat.conversation_id).values_list("ticket_id", flat=True).first()
 
 
 def latest_chat(ticket):

@@ -64,10 +64,13 @@ def test_customer_widget_and_agent_ticket_page_chat_live_and_agent_closes_the_ch
     agent.wait_for_function("() => document.querySelector('#ticket').getAttribute('hx-ext') === 'ws'")
     agent.wait_for_timeout(300)  # the page's websocket is open
 
-    # Customer -> agent, live.
+    # Customer -> agent, live: first that they are typing, then the message.
+    page.type(".hdw-input", "Are you")
+    agent.wait_for_selector("#chat-typing >> text=Carla is typing…")
     page.fill(".hdw-input", "Are you there?")
     page.keyboard.press("Enter")
     agent.wait_for_selector("#thread >> text=Are you there?")
+    agent.wait_for_selector("#chat-typing", state="hidden", timeout=10_000)  # 5 s after the last notice
 
     # Agent -> customer, live; the internal note never reaches the widget.
     agent.fill("#reply-body", "Internal: VIP customer")

@@ -4,12 +4,15 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
 
 from helpdesk import services as helpdesk
 from helpdesk.chat import identity
 from helpdesk.chat.consumers import WidgetConsumer
 from helpdesk.chat.models import Chat
 from helpdesk.models import Message, Ticket
+from helpdesk.routing import websocket_urlpatterns
 from tests import factories as f
 from tests.chat.helpers import hello, nothing_more, open_widget, receive, say, site, widget
 
@@ -177,6 +180,38 @@ async def test_rate_limit_refuses_the_eleventh_message_in_ten_seconds_then_recov
     now[0] += 1.0  # one token back
     assert (await say(ws, "one too many", "c-10"))["type"] == "ack"
     assert (await say(ws, "and again", "c-11"))["code"] == "rate_limited"
+    await ws.disconnect()
+
+
+async def ticket_page(agent, ticket_id):
+    page = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/tickets/{ticket_id}/")
+    page.scope["user"] = agent.user
+    assert (await page.connect())[0]
+    assert "ticket-viewers" in await page.receive_from(timeout=3)  # the page's own arrival
+    return page
+
+
+async def test_typing_shows_on_the_agents_ticket_page_at_most_once_a_second(shop, monkeypatch):
+    s, alice = shop
+    now = [1000.0]
+    monkeypatch.setattr(WidgetConsumer, "clock", staticmethod(lambda: now[0]))
+    ws, _, _ = await open_widget(s, name="Carla <b>")
+    await ws.send_json_to({"type": "typing"})  # no chat yet: nobody to tell, and no answer
+    await nothing_more(ws)
+    ack = await say(ws, "hello", "c-1")
+    assert (await receive(ws, "message"))["body"] == "hello"
+    ticket_id = await sync_to_async(lambda: Message.objects.get(pk=ack["id"]).conversation.ticket_id)()
+    page = await ticket_page(alice, ticket_id)
+    await ws.send_json_to({"type": "typing"})
+    html = await page.receive_from(timeout=3)
+    assert 'id="chat-typing"' in html and "Carla &lt;b&gt; is typing…" in html
+    await ws.send_json_to({"type": "typing"})  # within the second: dropped
+    assert await page.receive_nothing(timeout=0.3)
+    now[0] += 1.5
+    await ws.send_json_to({"type": "typing"})
+    assert "is typing" in await page.receive_from(timeout=3)
+    await nothing_more(ws)  # typing is never answered
+    await page.disconnect()
     await ws.disconnect()
 
 
