@@ -33,7 +33,7 @@ def _viewers(ticket):
 
 FRAGMENTS = {
     "header": ("_partials/_ticket_header.html", None),
-    "thread": ("_partials/_thread.html", None),
+    "thread": ("_partials/_thread.html", None),  # pushed alone; the page shows it with the compose form
     "thread_and_compose": ("_partials/_thread_and_compose.html", None),
     "events": ("_partials/_events.html", None),
     "viewers": ("_partials/_viewers.html", _viewers),
