@@ -48,10 +48,24 @@ def _touch(ticket, now=None):
     ticket.updated_at = now or timezone.now()
 
 
+def storable_text(value):
+    """Whether a database can store this text: no NUL character (PostgreSQL refuses it) and no
+    lone surrogate (a JSON escape such as \\ud800 decodes to one; it has no UTF-8 encoding)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _clean_body(body):
     body = (body or "").strip()
     if not body:
         raise ActionError("The message is empty.")
+    if not storable_text(body):
+        raise ActionError("The message contains a NUL character or an invalid one (a lone surrogate).")
     if len(body) > MAX_MESSAGE_LENGTH:
         raise ActionError(f"The message is longer than {MAX_MESSAGE_LENGTH} characters.")
     return body

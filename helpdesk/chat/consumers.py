@@ -37,7 +37,7 @@ def _identify(origin, hello):
     if not site.allows_origin(origin):
         raise identity.IdentityError("origin_not_allowed", f"The origin {origin or '(none)'} may not use this site's chat.")
     user_id = identity.verify(site.secret, hello.get("user_id"), hello.get("expires"), hello.get("signature"))
-    name = hello.get("name") if isinstance(hello.get("name"), str) else ""
+    name = hello.get("name") if isinstance(hello.get("name"), str) and helpdesk.storable_text(hello["name"]) else ""
     return site, helpdesk.get_or_create_customer(user_id, name=name.strip()[:150])
 
 
@@ -104,8 +104,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def on_message(self, frame):
         client_id, body = frame.get("client_id"), frame.get("body")
-        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
-            return await self.send_json(error("bad_field", f"client_id must be text of 1 to {MAX_CLIENT_ID} characters."))
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID or not helpdesk.storable_text(client_id):
+            return await self.send_json(error(
+                "bad_field", f"client_id must be text of 1 to {MAX_CLIENT_ID} characters, with no NUL or lone surrogate."))
         if not isinstance(body, str):
             return await self.send_json(error("bad_field", "body must be text.", client_id=client_id))
         if len(body.strip()) > settings.CHAT_MAX_MESSAGE_CHARS:

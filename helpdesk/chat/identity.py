@@ -12,6 +12,8 @@ import time
 
 from django.conf import settings
 
+from helpdesk.services import storable_text
+
 MAX_USER_ID = 100
 
 
@@ -39,8 +41,8 @@ def verify(secret, user_id, expires, signature, *, now=None):
     """Return the verified user_id, or raise IdentityError."""
     if not user_id or not signature or expires in (None, ""):
         raise IdentityError("unsigned", "The identity is not signed: user_id, expires and signature are required.")
-    if not isinstance(user_id, str) or len(user_id) > MAX_USER_ID or "\n" in user_id:
-        raise IdentityError("bad_identity", f"user_id must be text of at most {MAX_USER_ID} characters.")
+    if not isinstance(user_id, str) or len(user_id) > MAX_USER_ID or "\n" in user_id or not storable_text(user_id):
+        raise IdentityError("bad_identity", f"user_id must be text of at most {MAX_USER_ID} characters, on one line, with no NUL.")
     try:
         expires = int(expires)
     except (TypeError, ValueError):

@@ -55,6 +55,8 @@ def clean_body(body):
     limit = settings.CHAT_MAX_MESSAGE_CHARS
     if not body:
         raise ActionError("The message is empty.")
+    if not helpdesk.storable_text(body):
+        raise ActionError("The message contains a NUL character or an invalid one (a lone surrogate).")
     if len(body) > limit:
         raise ActionError(f"The message is longer than {limit} characters.")
     return body

@@ -67,8 +67,8 @@ def parse(body):
     if has_ticket == has_customer:
         raise WebhookError(400, "Name exactly one of ticket_id or customer.user_id.")
     reason = data.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise WebhookError(400, f"reason must be a string of at most {MAX_REASON} characters.")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON or not helpdesk.storable_text(reason):
+        raise WebhookError(400, f"reason must be a string of at most {MAX_REASON} characters, with no NUL or lone surrogate.")
     if has_ticket:
         ticket_id = data["ticket_id"]
         if isinstance(ticket_id, str) and ticket_id.isascii() and ticket_id.isdigit():
@@ -78,8 +78,8 @@ def parse(body):
         return Request(ticket_id=ticket_id, reason=reason)
     customer = data["customer"]
     user_id = customer.get("user_id") if isinstance(customer, dict) else None
-    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 200:
-        raise WebhookError(400, "customer.user_id must be a non-empty string of at most 200 characters.")
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 200 or not helpdesk.storable_text(user_id):
+        raise WebhookError(400, "customer.user_id must be a non-empty string of at most 200 characters, with no NUL or lone surrogate.")
     return Request(customer_user_id=user_id, reason=reason)
 
 

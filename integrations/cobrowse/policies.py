@@ -48,8 +48,23 @@ def validate(policy):
     for resource in RESOURCES:
         if resource in policy:
             errors.extend(_resource_errors(resource, policy[resource]))
+    if not all(helpdesk.storable_text(text) for text in _texts(policy)):
+        errors.append("Text in a policy cannot contain a NUL character (\\u0000) or a lone surrogate.")
     if errors:
         raise ValidationError(errors)
+
+
+def _texts(value):
+    """Every key and string in a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
 
 
 def _resource_errors(resource, value):

@@ -163,6 +163,10 @@ async def test_bad_json_wrong_types_and_oversized_messages_get_errors_and_the_co
     assert too_long["code"] == "too_long" and too_long["client_id"] == "c-2" and "50 characters" in too_long["text"]
     empty = await say(ws, "   ", "c-3")
     assert empty["code"] == "refused" and "empty" in empty["text"]
+    for body, client_id in (("a\x00b", "c-5"), ("x", "c\x006")):
+        assert (await say(ws, body, client_id))["code"] in ("refused", "bad_field")
+    await ws.send_to(text_data='{"type": "message", "client_id": "c-7", "body": "\\ud800"}')  # a lone surrogate
+    assert "NUL" in (await receive(ws, "error"))["text"]
     assert (await say(ws, "x" * 50, "c-4"))["type"] == "ack"
     assert await sync_to_async(Message.objects.count)() == 1
     await ws.disconnect()

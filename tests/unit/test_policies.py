@@ -36,6 +36,8 @@ def test_valid_policies(policy):
     ('{"version": 3, "features": {"permissions": ["admin"]}}', "features.permissions must be a non-empty list of read and write"),
     ('{"version": 3, "features": {"permissions": []}}', "features.permissions must be a non-empty list"),
     ('{"version": 3, "x": "' + "a" * 9000 + '"}', "The policy is too long"),
+    ('{"version": 3, "devices": {"custom_data": {"region": "eu\\u0000"}}}', "cannot contain a NUL character"),
+    ('{"version": 3, "sessions": {"id": "\\ud800"}}', "or a lone surrogate"),
 ])
 def test_invalid_policies_say_what_is_wrong(text, message):
     with pytest.raises(ValidationError) as exc:

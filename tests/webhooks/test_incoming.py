@@ -114,6 +114,10 @@ def test_a_badly_signed_call_is_401_and_changes_nothing(client, office, how, sta
     (b'{"customer": {"user_id": ""}}', "customer.user_id"),
     (b'{"customer": {"user_id": 7}}', "customer.user_id"),
     (b'{"ticket_id": 1, "reason": ["x"]}', "reason"),
+    (b'{"ticket_id": 1, "reason": "a\\u0000b"}', "no NUL"),
+    (b'{"ticket_id": 1, "reason": "\\ud800"}', "lone surrogate"),
+    (b'{"customer": {"user_id": "cust\\u0000"}}', "no NUL"),
+    (b'{"customer": {"user_id": "\\udfff"}}', "lone surrogate"),
 ])
 def test_a_bad_body_is_400_with_a_clear_error_and_changes_nothing(client, office, body, message):
     support, sales, customer, ticket, endpoint, secret = office
