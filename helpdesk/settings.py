@@ -177,6 +177,9 @@ COBROWSE_READ_TIMEOUT = float(os.environ.get("COBROWSE_READ_TIMEOUT", "10"))
 
 # --- Live chat ----------------------------------------------------------------------------------
 CHAT_GRACE_SECONDS = int(os.environ.get("CHAT_GRACE_SECONDS", "120"))  # customer gone this long: chat closes
+# A widget sends a heartbeat every 30 s; a customer counted as connected with none for this long
+# lost their connection without a goodbye (a killed process) and is marked gone by `chat_presence`.
+CHAT_PRESENCE_TIMEOUT_SECONDS = int(os.environ.get("CHAT_PRESENCE_TIMEOUT_SECONDS", "90"))
 CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("CHAT_MAX_MESSAGE_CHARS", "4000"))
 CHAT_RATE_MESSAGES = int(os.environ.get("CHAT_RATE_MESSAGES", "10"))  # per connection, token bucket:
 CHAT_RATE_PERIOD_SECONDS = float(os.environ.get("CHAT_RATE_PERIOD_SECONDS", "10"))  # ... refilled over this

@@ -32,6 +32,9 @@ pids+=($!)
 # Re-enqueues outgoing webhook deliveries that a stopped worker left pending.
 "$PY" manage.py webhooks_requeue --every 60 -v0 &
 pids+=($!)
+# Marks gone the chat customers whose connection died with a process (no heartbeat for 90 s).
+"$PY" manage.py chat_presence --every 30 -v0 &
+pids+=($!)
 
 cat <<MSG
 

@@ -212,6 +212,8 @@
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
+  // The heartbeat: without it for 90 s the server counts the customer as gone (see chat_presence).
+  setInterval(function () { if (ready) send({ type: "ping" }); }, 30000);
   // The agents see "… is typing" while the customer writes in an open chat (at most every 2 s).
   var lastTyping = 0;
   input.addEventListener("input", function () {

@@ -19,6 +19,7 @@ from .protocol import FATAL, MAX_CLIENT_ID, error, message_frame
 
 
 TYPING_INTERVAL = 1.0  # seconds between two typing notices sent to the agents
+HEARTBEAT_INTERVAL = 20.0  # seconds between two heartbeats written for one connection
 
 
 def _origin(scope):
@@ -47,7 +48,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.site = self.customer = self.chat = self.group = None
         self.last_id = 0
-        self.typing_ticket_id, self.last_typing = None, None
+        self.typing_ticket_id, self.last_typing, self.last_heartbeat = None, None, None
         self.bucket = TokenBucket(settings.CHAT_RATE_MESSAGES, settings.CHAT_RATE_PERIOD_SECONDS, self.clock)
         await self.accept()
 
@@ -149,6 +150,11 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(ticket_group(self.typing_ticket_id[1]), {"type": "ticket.html", "html": html})
 
     async def on_ping(self, frame):
+        """The widget's heartbeat (every 30 s): the customer is still here."""
+        now = self.clock()
+        if self.chat is not None and (self.last_heartbeat is None or now - self.last_heartbeat >= HEARTBEAT_INTERVAL):
+            self.last_heartbeat = now
+            await database_sync_to_async(services.customer_still_here)(self.chat)
         await self.send_json({"type": "pong"})
 
     # --- events from the channel layer ----------------------------------------------------------

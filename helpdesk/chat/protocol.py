@@ -3,7 +3,8 @@
 client -> server
   {"type": "hello", "site", "user_id", "expires", "signature", "name"?, "last_seen"?}   ("resume" is the same)
   {"type": "message", "client_id", "body"}
-  {"type": "close"}          {"type": "ping"}
+  {"type": "close"}
+  {"type": "ping"}           the heartbeat, every 30 s: keeps the customer counted as present
   {"type": "typing"}         shown to the agents on the ticket ("… is typing") for 5 s; never answered
 server -> client
   {"type": "welcome", "chat": {"id", "state"} | null, "limits": {...}}

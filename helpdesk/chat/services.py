@@ -206,6 +206,36 @@ def customer_disconnected(chat, *, now=None):
     return chat
 
 
+def customer_still_here(chat, *, now=None):
+    """A heartbeat from one of the customer's widgets."""
+    Chat.objects.filter(pk=chat.pk).exclude(state=Chat.State.CLOSED).update(customer_seen_at=now or timezone.now())
+
+
+def sweep_presence(*, now=None):
+    """Mark gone the customers still counted as connected whose widgets have sent no heartbeat for
+    CHAT_PRESENCE_TIMEOUT_SECONDS: their connections ended without a disconnect (a killed
+    process). The grace period then runs from the last heartbeat. Returns how many were marked."""
+    from .tasks import close_if_customer_gone
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.CHAT_PRESENCE_TIMEOUT_SECONDS)
+    stale = Chat.objects.exclude(state=Chat.State.CLOSED).filter(customer_connections__gt=0, customer_seen_at__lt=cutoff)
+    marked = 0
+    for chat_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            chat = Chat.objects.select_for_update().select_related("conversation", "site").get(pk=chat_id)
+            if chat.is_closed or chat.customer_connections == 0 or chat.customer_seen_at >= cutoff:
+                continue  # changed meanwhile
+            chat.customer_connections = 0
+            chat.customer_left_at = chat.customer_seen_at
+            run_after = max(now, chat.customer_left_at + timedelta(seconds=settings.CHAT_GRACE_SECONDS))
+            close_if_customer_gone.using(run_after=run_after).enqueue(chat.pk)
+            chat.save(update_fields=["customer_connections", "customer_left_at"])
+            _notify(chat, "presence")
+            marked += 1
+    return marked
+
+
 def close_if_customer_gone(chat_id, *, now=None):
     """Close the chat if the customer has been gone longer than the grace period. Returns True if closed."""
     now = now or timezone.now()

@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from helpdesk import services as helpdesk
 from helpdesk.chat import services
+from helpdesk.chat.consumers import WidgetConsumer
 from helpdesk.chat.models import Chat
 from helpdesk.models import Agent, Event
 from helpdesk.routing import websocket_urlpatterns
@@ -198,3 +199,49 @@ def test_take_from_a_pushed_queue_fragment_opens_the_ticket(world, client):
     assert response.status_code == 200 and response["HX-Redirect"] == chat.ticket.get_absolute_url()
     panel = client.post(f"/chats/{chat.pk}/close/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-panel")
     assert 'id="chat-panel"' in panel.content.decode()
+
+
+def test_a_customer_whose_connections_died_with_a_process_is_marked_gone_and_the_chat_closes(world, settings):
+    settings.CHAT_GRACE_SECONDS, settings.CHAT_PRESENCE_TIMEOUT_SECONDS = 120, 90
+    shop, alice, chat = world
+    t0 = timezone.now()
+    services.customer_connected(chat)
+    services.customer_connected(chat)  # two tabs, both on a process that is then killed: no disconnect
+    services.customer_still_here(chat, now=t0)
+    fresh, _ = services.start_or_resume_chat(shop, f.customer(user_id="cust-2", name="Dora"), "hi", client_id="d-1")
+    services.customer_still_here(fresh, now=t0 + timedelta(seconds=60))
+    assert services.sweep_presence(now=t0 + timedelta(seconds=89)) == 0  # heartbeats are not late yet
+    assert services.sweep_presence(now=t0 + timedelta(seconds=91)) == 1  # only Carla's are
+    chat.refresh_from_db()
+    assert chat.customer_connections == 0 and chat.customer_left_at == t0 and not chat.customer_online
+    assert Chat.objects.get(pk=fresh.pk).customer_connections == 1
+    task = DBTaskResult.objects.get(task_path__endswith="close_if_customer_gone", args_kwargs__args=[chat.pk])
+    assert task.run_after == t0 + timedelta(seconds=120)  # the grace period runs from the last heartbeat
+    services.customer_still_here(fresh, now=t0 + timedelta(seconds=180))
+    assert services.sweep_presence(now=t0 + timedelta(seconds=200)) == 0  # Carla is marked once
+    assert services.close_if_customer_gone(chat.pk, now=t0 + timedelta(seconds=121))
+    assert Chat.objects.get(pk=chat.pk).close_reason == "customer_gone"
+    services.customer_still_here(chat, now=t0 + timedelta(seconds=300))  # a late heartbeat reopens nothing
+    assert Chat.objects.get(pk=chat.pk).customer_seen_at == t0
+
+
+async def test_the_widget_heartbeat_keeps_the_customer_present(settings, monkeypatch):
+    support = await sync_to_async(f.team)("Support")
+    shop = await sync_to_async(site)(support)
+    now = [1000.0]
+    monkeypatch.setattr(WidgetConsumer, "clock", staticmethod(lambda: now[0]))
+    ws, _, _ = await open_widget(shop)
+    await say(ws, "hello", "c-1")
+    old = timezone.now() - timedelta(seconds=600)
+    await sync_to_async(Chat.objects.update)(customer_seen_at=old)
+    await ws.send_json_to({"type": "ping"})
+    assert (await receive(ws, "pong"))["type"] == "pong"
+    seen = (await sync_to_async(Chat.objects.get)()).customer_seen_at
+    assert seen > old + timedelta(seconds=590)
+    await sync_to_async(Chat.objects.update)(customer_seen_at=old)
+    now[0] += 5  # a second ping within the interval writes nothing
+    await ws.send_json_to({"type": "ping"})
+    await receive(ws, "pong")
+    assert (await sync_to_async(Chat.objects.get)()).customer_seen_at == old
+    assert await sync_to_async(services.sweep_presence)() == 1  # and without heartbeats: gone
+    await ws.disconnect()
