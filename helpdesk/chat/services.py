@@ -208,7 +208,19 @@ def customer_disconnected(chat, *, now=None):
 
 def customer_still_here(chat, *, now=None):
     """A heartbeat from one of the customer's widgets."""
-    Chat.objects.filter(pk=chat.pk).exclude(state=Chat.State.CLOSED).update(customer_seen_at=now or timezone.now())
+    now = now or timezone.now()
+    still_open = Chat.objects.filter(pk=chat.pk).exclude(state=Chat.State.CLOSED)
+    if still_open.filter(customer_connections__gt=0).update(customer_seen_at=now):
+        return
+    with transaction.atomic():
+        chat = still_open.select_for_update().select_related("conversation", "site").first()
+        if chat is None or chat.customer_connections > 0:
+            return
+        # Marked gone by sweep_presence while this connection lived on (its heartbeats came late):
+        # the customer is back, and the grace close will find them here.
+        chat.customer_connections, chat.customer_seen_at, chat.customer_left_at = 1, now, None
+        chat.save(update_fields=["customer_connections", "customer_seen_at", "customer_left_at"])
+        _notify(chat, "presence")
 
 
 def sweep_presence(*, now=None):

@@ -219,10 +219,18 @@ def test_a_customer_whose_connections_died_with_a_process_is_marked_gone_and_the
     assert task.run_after == t0 + timedelta(seconds=120)  # the grace period runs from the last heartbeat
     services.customer_still_here(fresh, now=t0 + timedelta(seconds=180))
     assert services.sweep_presence(now=t0 + timedelta(seconds=200)) == 0  # Carla is marked once
-    assert services.close_if_customer_gone(chat.pk, now=t0 + timedelta(seconds=121))
+    # A heartbeat that was only late brings the customer back, and the grace close then keeps the chat.
+    t1 = t0 + timedelta(seconds=100)
+    services.customer_still_here(chat, now=t1)
+    chat.refresh_from_db()
+    assert chat.customer_connections == 1 and chat.customer_left_at is None and chat.customer_online
+    assert not services.close_if_customer_gone(chat.pk, now=t0 + timedelta(seconds=121))
+    assert services.sweep_presence(now=t1 + timedelta(seconds=91)) == 1  # silent again: gone again
+    assert services.close_if_customer_gone(chat.pk, now=t1 + timedelta(seconds=121))
     assert Chat.objects.get(pk=chat.pk).close_reason == "customer_gone"
     services.customer_still_here(chat, now=t0 + timedelta(seconds=300))  # a late heartbeat reopens nothing
-    assert Chat.objects.get(pk=chat.pk).customer_seen_at == t0
+    chat.refresh_from_db()
+    assert chat.state == "closed" and chat.customer_seen_at == t1 and chat.customer_connections == 0
 
 
 async def test_the_widget_heartbeat_keeps_the_customer_present(settings, monkeypatch):
