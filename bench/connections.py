@@ -86,6 +86,7 @@ def main():
            "PYTHONPATH": str(ROOT), "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
+    env.pop("REDIS_CACHE_URL", None)
     keys_into(var / "cobrowse")
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     seeded = json.loads(subprocess.run([PY, "-c", SEED], cwd=ROOT, env=env, capture_output=True, text=True,

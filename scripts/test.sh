@@ -28,7 +28,7 @@ PY
 }
 
 status=0
-(unset DATABASE_URL REDIS_URL; run_pytest "SQLite + in-memory channel layer" "$@") || status=1
+(unset DATABASE_URL REDIS_URL REDIS_CACHE_URL; run_pytest "SQLite + in-memory channel layer" "$@") || status=1
 
 missing=""
 service_up 127.0.0.1 5432 || missing="PostgreSQL on 127.0.0.1:5432"
@@ -41,6 +41,6 @@ if [ -n "$missing" ]; then
     echo "SKIPPED the PostgreSQL + Redis run: $missing not reachable."
   fi
 else
-  DATABASE_URL="$PG_URL" REDIS_URL="$REDIS" run_pytest "PostgreSQL + Redis channel layer" "$@" || status=1
+  DATABASE_URL="$PG_URL" REDIS_URL="$REDIS" REDIS_CACHE_URL="${TEST_REDIS_CACHE_URL:-redis://127.0.0.1:6379/1}" run_pytest "PostgreSQL + Redis channel layer" "$@" || status=1
 fi
 exit $status

@@ -49,6 +49,7 @@ class HelpdeskServer:
                     "DATABASE_URL": test_database_url(), "LOG_LEVEL": "WARNING", **env}
         if not env.get("REDIS_URL"):
             self.env.pop("REDIS_URL", None)
+            self.env.pop("REDIS_CACHE_URL", None)
         self.process = None
 
     def start(self, timeout=30):
