@@ -1,11 +1,13 @@
 """Chat lifecycle: closing (agent, customer gone, ticket), what closing triggers, the agents' queue."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -253,3 +255,12 @@ async def test_the_widget_heartbeat_keeps_the_customer_present(settings, monkeyp
     assert (await sync_to_async(Chat.objects.get)()).customer_seen_at == old
     assert await sync_to_async(services.sweep_presence)() == 1  # and without heartbeats: gone
     await ws.disconnect()
+
+
+def test_the_chat_presence_command_runs_the_sweep(world, settings):
+    shop, alice, chat = world
+    Chat.objects.filter(pk=chat.pk).update(customer_seen_at=timezone.now() - timedelta(seconds=600))
+    out = io.StringIO()
+    call_command("chat_presence", stdout=out)
+    assert out.getvalue().strip() == "chat: 1 customers marked gone"
+    assert Chat.objects.get(pk=chat.pk).customer_connections == 0
