@@ -27,6 +27,10 @@ from .services import visible_tickets
 ADMIN_VERSION_SQL = f"(SELECT MAX(id) FROM {LogEntry._meta.db_table}), (SELECT MAX(id) FROM {Agent._meta.db_table})"
 
 
+def _admin_version(newest_log_entry, newest_agent):
+    return f"{newest_log_entry}-{newest_agent}"
+
+
 def _one_row(sql, params=()):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -53,7 +57,7 @@ def list_version(agent):
     """Key of the ticket list an agent sees: any change to a visible ticket moves it."""
     sql, params = _newest_visible(agent)
     newest_visible, admin, newest_agent = _one_row(f"SELECT ({sql}), {ADMIN_VERSION_SQL}", params)
-    return newest_visible, f"{admin}-{newest_agent}"
+    return newest_visible, _admin_version(admin, newest_agent)
 
 
 def bump(ticket_id):
@@ -74,7 +78,7 @@ def fragment_versions(ticket, agent=None):
         f" FROM {Ticket._meta.db_table} t WHERE t.id = %s",
         [*list_params, ticket.pk],
     )
-    admin = f"{admin}-{newest_agent}"
+    admin = _admin_version(admin, newest_agent)
     base = f"{ticket.pk}:{created_at}:{admin}"  # created_at: ids are reused after a database reset
     return {
         "thread_version": f"{base}:{updated_at}:{last_message}",

@@ -60,10 +60,6 @@ def ticket_list(request):
     return render(request, "tickets/list.html", context)
 
 
-def _detail_context(request, ticket):
-    return ticket_context(ticket)
-
-
 def _load_ticket(request, ticket_id):
     return get_ticket_or_404(
         request, ticket_id,
@@ -106,7 +102,7 @@ def ticket_reply(request, ticket_id):
         return _refused(request, ticket, str(exc), "_partials/_compose.html", compose, "#compose")
     if request.htmx:
         ticket.refresh_from_db()
-        return render(request, "_partials/_thread_and_compose.html", _detail_context(request, ticket))
+        return render(request, "_partials/_thread_and_compose.html", ticket_context(ticket))
     messages.success(request, "Note added." if internal else "Reply sent.")
     return redirect(ticket)
 
@@ -114,7 +110,7 @@ def ticket_reply(request, ticket_id):
 def _header_response(request, ticket, notice):
     ticket = _load_ticket(request, ticket.pk)
     if request.htmx:
-        return render(request, "_partials/_ticket_header.html", {**_detail_context(request, ticket), "notice": notice})
+        return render(request, "_partials/_ticket_header.html", {**ticket_context(ticket), "notice": notice})
     messages.success(request, notice)
     return redirect(ticket)
 
@@ -124,7 +120,7 @@ def _header_response(request, ticket, notice):
 def ticket_status(request, ticket_id):
     ticket = _load_ticket(request, ticket_id)
     form = StatusForm(request.POST)
-    header = _detail_context(request, ticket)
+    header = ticket_context(ticket)
     if not form.is_valid():
         error = " ".join(form.errors["status"])
         return _refused(request, ticket, error, "_partials/_ticket_header.html", header, "#ticket-header")
@@ -140,7 +136,7 @@ def ticket_status(request, ticket_id):
 def ticket_assign(request, ticket_id):
     ticket = _load_ticket(request, ticket_id)
     form = AssignForm(request.POST, ticket=ticket)
-    header = _detail_context(request, ticket)
+    header = ticket_context(ticket)
     if not form.is_valid():
         error = " ".join(form.errors["assignee"])
         return _refused(request, ticket, error, "_partials/_ticket_header.html", header, "#ticket-header")

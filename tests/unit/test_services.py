@@ -7,16 +7,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def support():
-    return f.team("Support")
-
-
-@pytest.fixture
-def alice(support):
-    return f.agent(support, name="Alice")
-
-
 def verbs(ticket):
     return list(Event.objects.filter(ticket=ticket).order_by("id").values_list("verb", flat=True))
 
@@ -141,7 +131,7 @@ def test_assigning_outside_the_team_is_refused(support, alice):
     services.assign(ticket, alice, alice)
     ticket.refresh_from_db()
     assert ticket.assignee == alice
-    assert Event.objects.filter(ticket=ticket, verb="assigned").get().data == {"assignee": "Alice", "previous": None}
+    assert Event.objects.filter(ticket=ticket, verb="assigned").get().data == {"assignee": "Alice Agent", "previous": None}
 
 
 def test_a_supervisor_can_be_assigned_any_team(support, alice):

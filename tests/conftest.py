@@ -1,4 +1,4 @@
-"""The team and agent most page tests start from."""
+"""The team and agent most tests start from."""
 
 import pytest
 
