@@ -1,38 +1,48 @@
-"""Helpdesk settings: one module, every deployment knob read from the environment."""
+"""Helpdesk settings: one module, every deployment knob read from the environment.
 
-import os
+Values are parsed by environs: a value it does not understand ("ture") is a start-up error, never a
+silent default. With DEBUG off nothing falls back to a development value: SECRET_KEY, COBROWSE_API
+and FIELD_ENCRYPTION_KEYS must be set (deploy/production.env.example lists every variable).
+"""
+
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from environs import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = Env()
+# ENV_FILE: a dotenv file read before the environment (values already set in the environment win).
+if env.str("ENV_FILE", ""):
+    env.read_env(env.str("ENV_FILE"), recurse=False, override=False)
+
 # Local state that is never committed: SQLite file, generated demo keys.
-VAR_DIR = Path(os.environ.get("HELPDESK_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = env.path("HELPDESK_VAR_DIR", BASE_DIR / "var")
+
+DEBUG = env.bool("DEBUG", False)
 
 
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def production_value(name, development_default, parse=env.str, **kwargs):
+    """A value every production deployment sets itself: with DEBUG off its absence is an error
+    naming the variable; only a DEBUG process falls back to the development default."""
+    value = parse(name, None, **kwargs)
+    if value in (None, "", []):
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                f"{name} must be set when DEBUG is off (see deploy/production.env.example)."
+            )
+        return development_default
+    return value
 
 
-def env_list(name, default=""):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+SECRET_KEY = production_value("SECRET_KEY", "dev-insecure-helpdesk-key-change-me")
 
-
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("HELPDESK_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set")
-    # A development default; production deployments set SECRET_KEY.
-    SECRET_KEY = "dev-insecure-helpdesk-key-change-me"
-
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
@@ -48,6 +58,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "helpdesk",
     "integrations.cobrowse",
     "helpdesk.chat",
@@ -64,9 +76,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
-AUTHENTICATION_BACKENDS = ["helpdesk.auth_backend.AgentModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins for a user or an address after repeated failures (AXES_* below).
+    "axes.backends.AxesStandaloneBackend",
+    "helpdesk.auth_backend.AgentModelBackend",
+]
 
 ROOT_URLCONF = "helpdesk.urls"
 ASGI_APPLICATION = "helpdesk.asgi.application"
@@ -88,11 +107,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+    "default": env.dj_db_url(
+        "DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}", conn_max_age=env.int("DB_CONN_MAX_AGE", 0),
     )
 }
+_pid = __import__("os").getpid()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the task worker writes; IMMEDIATE transactions take
     # the write lock up front, so a writer waits for another instead of failing with "locked".
@@ -103,13 +122,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not shared memory: a live server thread and a task worker in the test
     # then wait on each other's locks instead of failing with "table is locked".
     DATABASES["default"]["TEST"] = {
-        "NAME": str(Path(tempfile.gettempdir()) / f"helpdesk-test-{os.getpid()}.sqlite3")
+        "NAME": str(Path(tempfile.gettempdir()) / f"helpdesk-test-{_pid}.sqlite3")
     }
 else:
     # One test database per test run, so concurrent or interrupted runs never collide.
-    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_pid}"}
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -123,7 +142,7 @@ else:
 # Cached page fragments are keyed by versions read from the database, so a per-process cache is
 # correct too; Redis lets the processes share them, and the sessions. Clearing a Redis cache
 # empties its whole Redis database: REDIS_CACHE_URL can give it one apart from the channel layer's.
-REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", REDIS_URL)
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", REDIS_URL)
 if REDIS_CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -132,13 +151,17 @@ else:
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env.str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", 10)}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "ticket_list"
@@ -159,47 +182,114 @@ STATICFILES_DIRS = [
 WHITENOISE_USE_FINDERS = True
 
 # --- Cobrowse -----------------------------------------------------------------------------------
-# Defaults point at the local sandbox (sandbox/); the real service is configuration only:
+# The local sandbox (sandbox/) is the development default only; the real service is configuration:
 # COBROWSE_API=https://cobrowse.io, COBROWSE_LICENSE_KEY=..., COBROWSE_PRIVATE_KEY_FILE=...
-COBROWSE_KEYS_DIR = Path(os.environ.get("COBROWSE_KEYS_DIR", VAR_DIR / "cobrowse"))
-COBROWSE_API = os.environ.get("COBROWSE_API", "http://127.0.0.1:8001").rstrip("/")
-COBROWSE_LICENSE_KEY = os.environ.get("COBROWSE_LICENSE_KEY", "")
-COBROWSE_LICENSE_KEY_FILE = Path(
-    os.environ.get("COBROWSE_LICENSE_KEY_FILE", COBROWSE_KEYS_DIR / "license_key.txt")
-)
-COBROWSE_PRIVATE_KEY_FILE = Path(
-    os.environ.get("COBROWSE_PRIVATE_KEY_FILE", COBROWSE_KEYS_DIR / "agent_private_key.pem")
-)
+COBROWSE_KEYS_DIR = env.path("COBROWSE_KEYS_DIR", VAR_DIR / "cobrowse")
+COBROWSE_API = production_value("COBROWSE_API", "http://127.0.0.1:8001").rstrip("/")
+# The API base URLs an admin may choose on the account settings page (https only when DEBUG is off).
+COBROWSE_API_ALLOWED = [u.rstrip("/") for u in env.list("COBROWSE_API_ALLOWED", [COBROWSE_API])]
+COBROWSE_LICENSE_KEY = env.str("COBROWSE_LICENSE_KEY", "")
+COBROWSE_LICENSE_KEY_FILE = env.path("COBROWSE_LICENSE_KEY_FILE", COBROWSE_KEYS_DIR / "license_key.txt")
+COBROWSE_PRIVATE_KEY_FILE = env.path("COBROWSE_PRIVATE_KEY_FILE", COBROWSE_KEYS_DIR / "agent_private_key.pem")
 # How Cobrowse and links in custom_data reach this helpdesk.
-HELPDESK_PUBLIC_URL = os.environ.get("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-COBROWSE_JWT_AUDIENCE = os.environ.get("COBROWSE_JWT_AUDIENCE", "https://cobrowse.io")
-COBROWSE_JWT_LIFETIME = int(os.environ.get("COBROWSE_JWT_LIFETIME", "600"))
-COBROWSE_CONNECT_TIMEOUT = float(os.environ.get("COBROWSE_CONNECT_TIMEOUT", "3"))
-COBROWSE_READ_TIMEOUT = float(os.environ.get("COBROWSE_READ_TIMEOUT", "10"))
+HELPDESK_PUBLIC_URL = env.str("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+COBROWSE_JWT_AUDIENCE = env.str("COBROWSE_JWT_AUDIENCE", "https://cobrowse.io")
+COBROWSE_JWT_LIFETIME = env.int("COBROWSE_JWT_LIFETIME", 600)
+COBROWSE_CONNECT_TIMEOUT = env.float("COBROWSE_CONNECT_TIMEOUT", 3)
+COBROWSE_READ_TIMEOUT = env.float("COBROWSE_READ_TIMEOUT", 10)
+# A team with no JWT policy is unrestricted; with this on (the default when DEBUG is off) its agents
+# get no Cobrowse token until an admin gives the team a policy.
+COBROWSE_DENY_UNRESTRICTED_TEAMS = env.bool("COBROWSE_DENY_UNRESTRICTED_TEAMS", not DEBUG)
+
+# --- Secrets at rest ----------------------------------------------------------------------------
+# Fernet keys (comma-separated, newest first) that encrypt stored signing keys and webhook secrets.
+# Independent of SECRET_KEY; `manage.py rotate_encryption_keys` re-encrypts under the first key.
+FIELD_ENCRYPTION_KEYS = production_value(
+    "FIELD_ENCRYPTION_KEYS", ["fbm9S6MThk3ZbpB6Qy0nVrAyy9w7GsqSXEaG9rVvNXE="], parse=env.list
+)
+
+# --- Outbound HTTP ------------------------------------------------------------------------------
+# Outbound requests (Cobrowse, webhooks) never reach loopback, private, link-local or reserved
+# addresses, except those listed here (IP addresses or networks, e.g. "127.0.0.1,10.1.2.0/24").
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", [])
 
 # --- Live chat ----------------------------------------------------------------------------------
-CHAT_GRACE_SECONDS = int(os.environ.get("CHAT_GRACE_SECONDS", "120"))  # customer gone this long: chat closes
+CHAT_GRACE_SECONDS = env.int("CHAT_GRACE_SECONDS", 120)  # customer gone this long: chat closes
 # A widget sends a heartbeat every 30 s; a customer counted as connected with none for this long
 # lost their connection without a goodbye (a killed process) and is marked gone by `chat_presence`.
-CHAT_PRESENCE_TIMEOUT_SECONDS = int(os.environ.get("CHAT_PRESENCE_TIMEOUT_SECONDS", "90"))
-CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("CHAT_MAX_MESSAGE_CHARS", "4000"))
-CHAT_RATE_MESSAGES = int(os.environ.get("CHAT_RATE_MESSAGES", "10"))  # per connection, token bucket:
-CHAT_RATE_PERIOD_SECONDS = float(os.environ.get("CHAT_RATE_PERIOD_SECONDS", "10"))  # ... refilled over this
-CHAT_IDENTITY_MAX_LIFETIME = int(os.environ.get("CHAT_IDENTITY_MAX_LIFETIME", str(7 * 24 * 3600)))
-CHAT_DEMO_PAGE = env_bool("CHAT_DEMO_PAGE", DEBUG)  # /demo/chat/: a customer page with the widget
-CHAT_DEMO_SITE = os.environ.get("CHAT_DEMO_SITE", "demo")
-CHAT_DEMO_IDENTITY_LIFETIME = int(os.environ.get("CHAT_DEMO_IDENTITY_LIFETIME", "3600"))
+CHAT_PRESENCE_TIMEOUT_SECONDS = env.int("CHAT_PRESENCE_TIMEOUT_SECONDS", 90)
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", 4000)
+CHAT_RATE_MESSAGES = env.int("CHAT_RATE_MESSAGES", 10)  # per connection, token bucket:
+CHAT_RATE_PERIOD_SECONDS = env.float("CHAT_RATE_PERIOD_SECONDS", 10)  # ... refilled over this
+CHAT_IDENTITY_MAX_LIFETIME = env.int("CHAT_IDENTITY_MAX_LIFETIME", 7 * 24 * 3600)
+# /demo/chat/: a customer page whose backend signs any identity. Its own switch, off by default.
+CHAT_DEMO_PAGE = env.bool("CHAT_DEMO_PAGE", False)
+CHAT_DEMO_SITE = env.str("CHAT_DEMO_SITE", "demo")
+CHAT_DEMO_IDENTITY_LIFETIME = env.int("CHAT_DEMO_IDENTITY_LIFETIME", 3600)
 
 # --- Webhooks -----------------------------------------------------------------------------------
-WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("WEBHOOK_MAX_BODY_BYTES", str(64 * 1024)))
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
 # Seconds between an outgoing delivery's attempts; after the last one it is marked failed.
-WEBHOOK_RETRY_DELAYS = [float(s) for s in os.environ.get("WEBHOOK_RETRY_DELAYS", "10,60,300,1800,7200").split(",")]
-WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_RETRY_DELAYS = [float(s) for s in env.list("WEBHOOK_RETRY_DELAYS", ["10", "60", "300", "1800", "7200"])]
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", 10)
+
+# --- Sign-in --------------------------------------------------------------------------------------
+# django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one username, or from one address, that
+# username or address is refused for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a proxy, the client address is the last one it adds to X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", 0) or None
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# --- Transport security -------------------------------------------------------------------------
+# Production defaults when DEBUG is off; each can be turned off explicitly (e.g. for a test server).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (only if the proxy always sets it).
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", [])) or None
+if SECURE_PROXY_SSL_HEADER and len(SECURE_PROXY_SSL_HEADER) != 2:
+    raise ImproperlyConfigured('SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".')
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site only;
+# frames and connections also to the Cobrowse origins an admin may choose.
+_COBROWSE_ORIGINS = sorted({_origin(u) for u in COBROWSE_API_ALLOWED})
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "frame-src": ["'self'", *_COBROWSE_ORIGINS],
+        "connect-src": ["'self'", *_COBROWSE_ORIGINS],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }

@@ -28,6 +28,10 @@ PY
 }
 
 status=0
+echo "=== deployment check with deploy/production.env.example ==="
+# Exactly the example file: nothing from this shell may fill a gap in it.
+env -i PATH="$PATH" ENV_FILE=deploy/production.env.example "$PY" manage.py check --deploy --fail-level WARNING || status=1
+
 (unset DATABASE_URL REDIS_URL REDIS_CACHE_URL; run_pytest "SQLite + in-memory channel layer" "$@") || status=1
 
 missing=""

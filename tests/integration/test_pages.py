@@ -220,9 +220,9 @@ def test_list_and_detail_query_counts_do_not_grow_with_data(as_alice, support, a
 def test_seed_demo_is_idempotent():
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--force", stdout=io.StringIO())
     counts = (Ticket.objects.count(), Agent.objects.count(), Message.objects.count())
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--force", stdout=io.StringIO())
     assert counts == (Ticket.objects.count(), Agent.objects.count(), Message.objects.count())
     assert counts[0] == 60 and counts[1] == 4
     assert Agent.objects.filter(role="supervisor").count() == 1 and Agent.objects.filter(role="admin").count() == 1

@@ -4,7 +4,8 @@ import random
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -67,8 +68,19 @@ NOTES = [
 class Command(BaseCommand):
     help = "Create the demo data (safe to run again: existing demo records are kept as they are)."
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true",
+                            help="seed even with DEBUG off (creates logins with a published password)")
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates an admin with a published password; with DEBUG off it runs only with --force."
+            )
+        self._seed()
+
+    @transaction.atomic
+    def _seed(self):
         rng = random.Random(42)
         now = timezone.now()
         teams = {slug: Team.objects.get_or_create(slug=slug, defaults={"name": name})[0] for name, slug in TEAMS}
