@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env
 
@@ -207,6 +208,12 @@ COBROWSE_DENY_UNRESTRICTED_TEAMS = env.bool("COBROWSE_DENY_UNRESTRICTED_TEAMS", 
 FIELD_ENCRYPTION_KEYS = production_value(
     "FIELD_ENCRYPTION_KEYS", ["fbm9S6MThk3ZbpB6Qy0nVrAyy9w7GsqSXEaG9rVvNXE="], parse=env.list
 )
+try:
+    [Fernet(key) for key in FIELD_ENCRYPTION_KEYS]
+except ValueError:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated."
+    ) from None
 
 # --- Outbound HTTP ------------------------------------------------------------------------------
 # Outbound requests (Cobrowse, webhooks) never reach loopback, private, link-local or reserved

@@ -12,6 +12,7 @@ Every refusal is a WebhookError with an HTTP status and a sentence; nothing chan
 """
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,11 +24,14 @@ from helpdesk import services as helpdesk
 from helpdesk.chat import services as chat_services
 from helpdesk.chat.models import Chat
 from helpdesk.models import Customer, Ticket
+from helpdesk.secret_store import SecretUnavailable
 
 from . import signing
 from .models import IncomingEndpoint, SeenSignature
 
 MAX_REASON = 200
+
+logger = logging.getLogger(__name__)
 
 
 class WebhookError(Exception):
@@ -91,7 +95,13 @@ def check_size(length):
 def authenticate(endpoint, timestamp, signature_header, body):
     """The verified signature of this request, or WebhookError(401)."""
     try:
-        return signing.verify(endpoint.secret, timestamp, signature_header, body)
+        secret = endpoint.secret
+    except SecretUnavailable:
+        logger.error("Incoming webhook endpoint %s (%s): its secret cannot be decrypted", endpoint.pk, endpoint.slug)
+        raise WebhookError(401, "The endpoint's secret cannot be decrypted (encryption keys changed?): "
+                                "an admin must rotate it before calls can be verified.") from None
+    try:
+        return signing.verify(secret, timestamp, signature_header, body)
     except signing.SignatureError as exc:
         raise WebhookError(401, str(exc)) from None
 

@@ -7,9 +7,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from helpdesk import secret_store
 from helpdesk.models import Team
-
-from . import secret_box
 
 EVENT_TYPES = [
     ("ticket.closed", "Ticket closed"),
@@ -25,19 +24,24 @@ def new_slug():
 class EndpointSecret(models.Model):
     """The HMAC secret, kept encrypted at rest; the plain value exists only when it is made."""
 
-    encrypted_secret = models.TextField(editable=False)
+    encrypted_secret = secret_store.SealedField(editable=False)
 
     class Meta:
         abstract = True
 
     @property
     def secret(self):
-        return secret_box.unseal(self.encrypted_secret)
+        """The plain secret; secret_store.SecretUnavailable when no encryption key opens it."""
+        return secret_store.unseal(self.encrypted_secret, "The endpoint's secret")
+
+    @property
+    def secret_readable(self):
+        return secret_store.can_unseal(self.encrypted_secret)
 
     def new_secret(self):
         """Replace the secret; returns the plain value, shown to the admin once."""
         value = "whsec_" + secrets.token_urlsafe(32)
-        self.encrypted_secret = secret_box.seal(value)
+        self.encrypted_secret = secret_store.seal(value)
         return value
 
 

@@ -5,6 +5,7 @@ task worker, retried after each of settings.WEBHOOK_RETRY_DELAYS, and logged for
 Delivery is at least once: a receiver recognises a repeat by its X-Helpdesk-Delivery header."""
 
 import json
+import logging
 from datetime import timedelta
 
 import requests
@@ -25,6 +26,10 @@ EVENT_OF_VERB = {
     "cobrowse_ended": "cobrowse.session_ended",
 }
 STALLED_AFTER = timedelta(minutes=2)
+SECRET_LOST = ("The endpoint's secret cannot be decrypted (encryption keys changed?): "
+               "rotate the secret, give it to the receiver, then replay.")
+
+logger = logging.getLogger(__name__)
 
 
 def payload_of(event, event_type):
@@ -97,14 +102,19 @@ def attempt(delivery_id):
     delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id, state=Delivery.State.PENDING).first()
     if delivery is None:
         return None
+    secret_lost = not delivery.endpoint.secret_readable  # will not get better by retrying
     if not delivery.endpoint.enabled:
         status, error, excerpt = None, "The endpoint is disabled.", ""
+    elif secret_lost:
+        logger.error("Webhook delivery %s: the secret of outgoing endpoint %s cannot be decrypted",
+                     delivery.pk, delivery.endpoint_id)
+        status, error, excerpt = None, SECRET_LOST, ""
     else:
         status, error, excerpt = send(delivery.endpoint, delivery.pk, delivery.event_type, delivery.payload)
     now = timezone.now()
     attempts = delivery.attempts + 1
     delays = settings.WEBHOOK_RETRY_DELAYS
-    retry = bool(error) and delivery.endpoint.enabled and attempts <= len(delays)
+    retry = bool(error) and delivery.endpoint.enabled and not secret_lost and attempts <= len(delays)
     changes = {"attempts": attempts, "last_status": status, "last_error": error[:300], "response_excerpt": excerpt}
     if not error:
         changes.update(state=Delivery.State.DELIVERED, delivered_at=now)

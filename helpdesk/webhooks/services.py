@@ -1,5 +1,7 @@
 """What admins do with webhook endpoints; each change is an Event (ticket=None) naming who and what."""
 
+import logging
+
 from django.db import transaction
 
 from helpdesk import services as helpdesk
@@ -9,9 +11,19 @@ from .models import IncomingEndpoint, OutgoingEndpoint
 
 KINDS = {"incoming": IncomingEndpoint, "outgoing": OutgoingEndpoint}
 
+logger = logging.getLogger(__name__)
+
 
 def kind_of(endpoint):
     return "incoming" if isinstance(endpoint, IncomingEndpoint) else "outgoing"
+
+
+def unreadable_secrets(endpoints):
+    """The pks of the endpoints whose secret no encryption key opens (logged, never the secret)."""
+    pks = {e.pk for e in endpoints if not e.secret_readable}
+    if pks:
+        logger.warning("Webhook endpoints %s: secret cannot be decrypted (%s)", sorted(pks), kind_of(endpoints[0]))
+    return pks
 
 
 @transaction.atomic

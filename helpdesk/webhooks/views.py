@@ -34,10 +34,12 @@ def receive(request, slug):
 
 @admin_required
 def settings_page(request):
+    incoming, outgoing = list(IncomingEndpoint.objects.select_related("team")), list(OutgoingEndpoint.objects.all())
     context = {
         "settings_tab": "webhooks",
-        "incoming": IncomingEndpoint.objects.select_related("team"),
-        "outgoing": OutgoingEndpoint.objects.all(),
+        "incoming": incoming,
+        "outgoing": outgoing,
+        "unreadable": {"incoming": services.unreadable_secrets(incoming), "outgoing": services.unreadable_secrets(outgoing)},
         "incoming_form": IncomingEndpointForm(prefix="in"),
         "outgoing_form": OutgoingEndpointForm(prefix="out"),
         "new_secret": request.session.pop(SECRET_SESSION_KEY, None),

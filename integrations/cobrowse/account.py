@@ -7,6 +7,7 @@ signed by the old one stay valid until they expire, as long as its public key st
 """
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk import secret_store
 from helpdesk import services as helpdesk
 
 from .models import AccountSettings, SigningKey
@@ -25,6 +27,8 @@ from .models import AccountSettings, SigningKey
 CACHE_KEY = "cobrowse-account-v1"
 CACHE_SECONDS = 5  # how stale another process may be after an admin change
 FILE_KEY_ID = "file"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,34 +69,37 @@ def license_key():
 
 # --- signing keys --------------------------------------------------------------------------
 
-def _password():
-    return hashlib.sha256(f"cobrowse-signing-key:{settings.SECRET_KEY}".encode()).digest()
-
-
 @lru_cache(maxsize=8)
 def _load_file_key(path, mtime):
     with open(path, "rb") as fh:
         return serialization.load_pem_private_key(fh.read(), password=None)
 
 
+def _stored_key(key_id):
+    return _load_stored_key(key_id, tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
 @lru_cache(maxsize=8)
-def _load_stored_key(key_id):
+def _load_stored_key(key_id, encryption_keys):
+    # encryption_keys: the key as the current FIELD_ENCRYPTION_KEYS open it, not as they once did.
     key = SigningKey.objects.filter(key_id=key_id).first()
     if key is None:
         raise ImproperlyConfigured(f"Signing key {key_id} no longer exists.")
     try:
-        return serialization.load_pem_private_key(bytes(key.encrypted_private_pem), password=_password())
-    except ValueError:
+        pem = secret_store.unseal(key.sealed_private_pem)
+    except secret_store.SecretUnavailable:
+        logger.error("Cobrowse signing key %s (id %s) cannot be decrypted with FIELD_ENCRYPTION_KEYS", key_id, key.pk)
         raise ImproperlyConfigured(
-            f"Signing key {key_id} cannot be decrypted (SECRET_KEY changed?): generate and activate a new key."
+            f"Signing key {key_id} cannot be decrypted (encryption keys changed?): generate and activate a new key."
         ) from None
+    return serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 def signing_key():
     """(key_id, private key) that signs new tokens."""
     key_id = _overrides().key_id
     if key_id:
-        return key_id, _load_stored_key(key_id)
+        return key_id, _stored_key(key_id)
     path = settings.COBROWSE_PRIVATE_KEY_FILE
     try:
         return FILE_KEY_ID, _load_file_key(str(path), path.stat().st_mtime)
@@ -102,7 +109,15 @@ def signing_key():
 
 
 def private_key_of(key):
-    return _load_stored_key(key.key_id)
+    return _stored_key(key.key_id)
+
+
+def unreadable_keys(keys):
+    """The key_ids of those keys whose private half no encryption key opens (logged)."""
+    unreadable = {key.key_id for key in keys if not secret_store.can_unseal(key.sealed_private_pem)}
+    if unreadable:
+        logger.warning("Cobrowse signing keys %s cannot be decrypted with FIELD_ENCRYPTION_KEYS", sorted(unreadable))
+    return unreadable
 
 
 def generate_key(actor):
@@ -110,12 +125,12 @@ def generate_key(actor):
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    encrypted = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.BestAvailableEncryption(_password()))
+    private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()).decode()
     key_id = hashlib.sha256(public_pem.encode()).hexdigest()[:16]
     with transaction.atomic():
-        key = SigningKey.objects.create(key_id=key_id, public_pem=public_pem, encrypted_private_pem=encrypted,
-                                        created_by=actor)
+        key = SigningKey.objects.create(key_id=key_id, public_pem=public_pem,
+                                        sealed_private_pem=secret_store.seal(private_pem), created_by=actor)
         helpdesk.record(None, actor, "signing_key_generated", key_id=key_id)
     return key
 

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from helpdesk.models import Agent, Team, Ticket
+from helpdesk.secret_store import SealedField
 
 
 class JwtPolicy(models.Model):
@@ -70,8 +71,8 @@ class SessionLink(models.Model):
 
 
 class SigningKey(models.Model):
-    """An RS256 key pair for agent JWTs, generated here. The private half is stored encrypted
-    with SECRET_KEY; only the public half is ever shown."""
+    """An RS256 key pair for agent JWTs, generated here. The private half (PKCS#8 PEM) is stored
+    sealed (helpdesk.secret_store); only the public half is ever shown."""
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to be registered"
@@ -80,7 +81,8 @@ class SigningKey(models.Model):
 
     key_id = models.CharField(max_length=16, unique=True)
     public_pem = models.TextField()
-    encrypted_private_pem = models.BinaryField()
+    # Blank for keys made before secrets were sealed under FIELD_ENCRYPTION_KEYS: they cannot sign.
+    sealed_private_pem = SealedField(blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

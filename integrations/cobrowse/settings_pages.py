@@ -44,9 +44,10 @@ def account_page(request):
         else:
             messages.error(request, "Unknown action.")
             return redirect("cobrowse_account")
+    keys = list(SigningKey.objects.select_related("created_by"))
     context = {
         "settings_tab": "account", "form": form, "row": row,
-        "effective_api": account.api(), "keys": SigningKey.objects.select_related("created_by"),
+        "effective_api": account.api(), "keys": keys, "unreadable_keys": account.unreadable_keys(keys),
         "file_key_active": not (row and row.active_key_id), "key_file": settings.COBROWSE_PRIVATE_KEY_FILE.name,
         "token_minutes": max(1, settings.COBROWSE_JWT_LIFETIME // 60),
         "history": Event.objects.filter(ticket=None, verb__in=ACCOUNT_VERBS).select_related("actor").order_by("-created_at")[:10],

@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -37,6 +38,8 @@ def panel(request, ticket_id):
         )
     except CobrowseError as exc:
         context["error"] = exc.message
+    except ImproperlyConfigured as exc:  # no usable signing key for the agent's token
+        context["error"] = str(exc)
     return render(request, "cobrowse/_devices.html", context)
 
 
@@ -79,6 +82,8 @@ def bridge(request, ticket_id):
                 services.record_left(ticket, request.agent, session_id)
     except services.LinkRefused as exc:
         return _error(str(exc), 409)
+    except ImproperlyConfigured as exc:
+        return _error(f"Co-browse is not available: {exc}", 503)
     return JsonResponse({"ok": True, "created": created, "link": {
         "session_id": link.session_id, "state": link.state, "ticket_id": link.ticket_id,
     }})
@@ -88,5 +93,8 @@ def bridge(request, ticket_id):
 @agent_required
 def token(request):
     """A fresh agent token for the page's SDK before the old one expires."""
-    value = tokens.agent_token(request.agent, refresh=request.GET.get("refresh") == "1")
+    try:
+        value = tokens.agent_token(request.agent, refresh=request.GET.get("refresh") == "1")
+    except ImproperlyConfigured as exc:  # no usable signing key: the message names it, never its content
+        return _error(f"Co-browse is not available: {exc}", 503)
     return JsonResponse({"token": value, "expires": tokens.token_expiry(value)})

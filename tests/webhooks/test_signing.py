@@ -4,7 +4,7 @@ import pytest
 
 from helpdesk.webhooks import signing
 from helpdesk.webhooks.models import IncomingEndpoint
-from helpdesk.webhooks.secret_box import seal, unseal
+from helpdesk.secret_store import seal, unseal
 
 NOW = 1_764_150_000
 BODY = b'{"ticket_id": 1}'
