@@ -7,13 +7,13 @@ Delivery is at least once: a receiver recognises a repeat by its X-Helpdesk-Deli
 import json
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from helpdesk import outbound
 from helpdesk.models import Event
 
 from . import signing
@@ -25,6 +25,14 @@ EVENT_OF_VERB = {
     "cobrowse_ended": "cobrowse.session_ended",
 }
 STALLED_AFTER = timedelta(minutes=2)
+EXCERPT_CHARS = 200
+# Deliveries retry at the task level (settings.WEBHOOK_RETRY_DELAYS), so the transport does not.
+# With DEBUG off a receiver is reached over https, plain http only inside OUTBOUND_ALLOWED_NETWORKS.
+_transport = outbound.Transport("webhook", retry=None, https_required=True)
+
+
+class Refused(str):
+    """An error sentence for a delivery that must not be retried: the policy refused the target."""
 
 
 def payload_of(event, event_type):
@@ -71,7 +79,8 @@ def replay(delivery):
 
 
 def send(endpoint, delivery_id, event_type, payload):
-    """POST one payload; returns (HTTP status or None, error sentence or "", response excerpt)."""
+    """POST one payload; returns (HTTP status or None, error sentence or "", response excerpt).
+    An error refused by the outbound policy is a Refused sentence: retrying cannot help."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -81,14 +90,19 @@ def send(endpoint, delivery_id, event_type, payload):
         **signing.headers(endpoint.secret, body),
     }
     try:
-        response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=settings.WEBHOOK_TIMEOUT)
-    except requests.Timeout:
+        response = _transport.request("POST", endpoint.url, data=body, headers=headers, stream=True,
+                                      timeout=settings.WEBHOOK_TIMEOUT,
+                                      ids={"delivery": delivery_id, "endpoint": endpoint.pk})
+    except outbound.AddressRefused as exc:
+        return None, Refused(exc.short), ""
+    except outbound.Refused as exc:
+        return None, Refused(f"refused by the outbound policy: {exc.message}"), ""
+    except outbound.Timeout:
         return None, "The receiver did not answer in time.", ""
-    except requests.RequestException as exc:
+    except outbound.OutboundError as exc:
         return None, f"Could not reach the receiver ({type(exc).__name__}).", ""
     error = "" if 200 <= response.status_code < 300 else f"The receiver answered HTTP {response.status_code}."
-    return response.status_code, error, response.text[:500]
+    return response.status_code, error, outbound.excerpt(response, EXCERPT_CHARS)
 
 
 def attempt(delivery_id):
@@ -104,7 +118,7 @@ def attempt(delivery_id):
     now = timezone.now()
     attempts = delivery.attempts + 1
     delays = settings.WEBHOOK_RETRY_DELAYS
-    retry = bool(error) and delivery.endpoint.enabled and attempts <= len(delays)
+    retry = bool(error) and not isinstance(error, Refused) and delivery.endpoint.enabled and attempts <= len(delays)
     changes = {"attempts": attempts, "last_status": status, "last_error": error[:300], "response_excerpt": excerpt}
     if not error:
         changes.update(state=Delivery.State.DELIVERED, delivered_at=now)
