@@ -310,7 +310,7 @@ class Transport:
     @staticmethod
     def _error(exc, host):
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(exc, requests.Timeout) or isinstance(reason, (TimeoutError, ReadTimeoutError, ConnectTimeoutError)):
+        if isinstance(exc, requests.Timeout) or isinstance(reason, (TimeoutError, ReadTimeoutError)):
             return Timeout(f"{host} did not answer in time", host)
         if isinstance(reason, NameResolutionError):
             return Unresolvable(f"{host} does not resolve", host)
