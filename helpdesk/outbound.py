@@ -17,7 +17,6 @@ connect. The Host header, TLS SNI and certificate verification stay on the name.
 import ipaddress
 import logging
 import socket
-from socket import timeout as SocketTimeout
 import threading
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -180,12 +179,16 @@ def check_url(url, *, https_required=False):
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise Refused("the URL has an invalid port", parts.hostname) from None
-    results = resolve(parts.hostname, port)
-    addresses = [sockaddr[0] for *_, sockaddr in results]
-    if parts.scheme == "http" and https_required and not all(in_allowed_networks(a) for a in addresses):
-        raise Refused(f"{parts.hostname} must be reached over https (plain http only to OUTBOUND_ALLOWED_NETWORKS)",
-                      parts.hostname)
+    addresses = [sockaddr[0] for *_, sockaddr in resolve(parts.hostname, port)]
+    if parts.scheme == "http" and https_required:
+        _check_plain_http(parts.hostname, addresses)
     return addresses
+
+
+def _check_plain_http(host, addresses):
+    """Where https is required, plain http may only reach OUTBOUND_ALLOWED_NETWORKS."""
+    if not all(in_allowed_networks(a) for a in addresses):
+        raise Refused(f"{host} must be reached over https (plain http only to OUTBOUND_ALLOWED_NETWORKS)", host)
 
 
 def validate_url(url, *, https_required=False):
@@ -215,16 +218,14 @@ class _CheckedConnectionMixin:
             raise NameResolutionError(self.host, self, exc.__cause__) from exc
         addresses = list(dict.fromkeys(sockaddr[0] for *_, sockaddr in results))
         if not isinstance(self, HTTPSConnection) and self.https_required():
-            if not all(in_allowed_networks(a) for a in addresses):
-                raise Refused(f"{self.host} must be reached over https (plain http only to OUTBOUND_ALLOWED_NETWORKS)",
-                              self.host)
+            _check_plain_http(self.host, addresses)
         error = None
         for address in addresses:  # connect to a checked address, never to the name
             try:
                 return connection.create_connection((address, self.port), self.timeout,
                                                     source_address=self.source_address,
                                                     socket_options=self.socket_options)
-            except SocketTimeout as exc:
+            except TimeoutError as exc:  # socket.timeout
                 error = ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})")
                 error.__cause__ = exc
             except OSError as exc:
@@ -320,8 +321,8 @@ class Transport:
         what = " ".join(f"{k}={v}" for k, v in (ids or {}).items())
         kind = type(error).__name__ if isinstance(error, Exception) else "Response"
         message = getattr(error, "short", None) or getattr(error, "message", None) or str(error)
-        logger.warning("outbound %s %s %s://%s failed: %s: %s %s", self.name, method, parts.scheme, parts.netloc.rpartition("@")[2],
-                       kind, message, what)
+        target = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # no credentials, no path
+        logger.warning("outbound %s %s %s failed: %s: %s %s", self.name, method, target, kind, message, what)
 
 
 def excerpt(response, chars=200):
