@@ -3,6 +3,7 @@ operator allows), checked when a URL is saved and again when the connection is m
 API URL an admin may choose is one the operator allows."""
 
 import logging
+import socket
 
 import pytest
 
@@ -144,6 +145,26 @@ def test_redirects_are_not_followed(settings, receiver):
     receiver.headers = {"Location": "/elsewhere"}
     response = outbound.Transport("test").request("GET", receiver.url, timeout=2)
     assert response.status_code == 302 and len(receiver.received) == 1
+
+
+def test_an_answer_that_does_not_come_is_a_timeout_logged_with_the_callers_ids(caplog):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/secret-path?token=t"
+        with caplog.at_level(logging.WARNING, logger="helpdesk.outbound"), pytest.raises(outbound.Timeout):
+            outbound.Transport("test").request("GET", url, timeout=(2, 0.3), ids={"delivery": "d-1"},
+                                               headers={"Authorization": "Bearer secret-agent-token"})
+    assert "delivery=d-1" in caplog.text and "Timeout" in caplog.text
+    assert "secret" not in caplog.text and "token" not in caplog.text
+
+
+def test_a_port_nobody_listens_on_is_unreachable():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(outbound.Unreachable):
+        outbound.Transport("test").request("GET", f"http://127.0.0.1:{port}/", timeout=2)
 
 
 # --- webhooks --------------------------------------------------------------------------------
