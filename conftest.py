@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.browser",
     "tests.fixtures.cobrowse",
+    "tests.fixtures.dns",
 ]
 
 

@@ -5,6 +5,7 @@ silent default. With DEBUG off nothing falls back to a development value: SECRET
 and FIELD_ENCRYPTION_KEYS must be set (deploy/production.env.example lists every variable).
 """
 
+import ipaddress
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -219,6 +220,11 @@ except ValueError:
 # Outbound requests (Cobrowse, webhooks) never reach loopback, private, link-local or reserved
 # addresses, except those listed here (IP addresses or networks, e.g. "127.0.0.1,10.1.2.0/24").
 OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", [])
+for _network in OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not an IP address or network.") from None
 
 # --- Live chat ----------------------------------------------------------------------------------
 CHAT_GRACE_SECONDS = env.int("CHAT_GRACE_SECONDS", 120)  # customer gone this long: chat closes

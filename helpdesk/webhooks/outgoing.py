@@ -8,13 +8,13 @@ import json
 import logging
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from helpdesk import outbound
 from helpdesk.models import Event
 
 from . import signing
@@ -30,6 +30,15 @@ SECRET_LOST = ("The endpoint's secret cannot be decrypted (encryption keys chang
                "rotate the secret, give it to the receiver, then replay.")
 
 logger = logging.getLogger(__name__)
+EXCERPT_CHARS = 200
+# Deliveries retry at the task level (settings.WEBHOOK_RETRY_DELAYS), so the transport does not.
+# With DEBUG off a receiver is reached over https, plain http only inside OUTBOUND_ALLOWED_NETWORKS.
+_transport = outbound.Transport("webhook", retry=None, https_required=True)
+
+
+class Refused(str):
+    """An error sentence for a delivery that retrying cannot help: the address policy refused the
+    target, or the endpoint's secret cannot be decrypted."""
 
 
 def payload_of(event, event_type):
@@ -76,7 +85,8 @@ def replay(delivery):
 
 
 def send(endpoint, delivery_id, event_type, payload):
-    """POST one payload; returns (HTTP status or None, error sentence or "", response excerpt)."""
+    """POST one payload; returns (HTTP status or None, error sentence or "", response excerpt).
+    An error refused by the outbound policy is a Refused sentence: retrying cannot help."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -86,14 +96,19 @@ def send(endpoint, delivery_id, event_type, payload):
         **signing.headers(endpoint.secret, body),
     }
     try:
-        response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=settings.WEBHOOK_TIMEOUT)
-    except requests.Timeout:
+        response = _transport.request("POST", endpoint.url, data=body, headers=headers, stream=True,
+                                      timeout=settings.WEBHOOK_TIMEOUT,
+                                      ids={"delivery": delivery_id, "endpoint": endpoint.pk})
+    except outbound.AddressRefused as exc:
+        return None, Refused(exc.short), ""
+    except outbound.Refused as exc:
+        return None, Refused(f"refused by the outbound policy: {exc.message}"), ""
+    except outbound.Timeout:
         return None, "The receiver did not answer in time.", ""
-    except requests.RequestException as exc:
+    except outbound.OutboundError as exc:
         return None, f"Could not reach the receiver ({type(exc).__name__}).", ""
     error = "" if 200 <= response.status_code < 300 else f"The receiver answered HTTP {response.status_code}."
-    return response.status_code, error, response.text[:500]
+    return response.status_code, error, outbound.excerpt(response, EXCERPT_CHARS)
 
 
 def attempt(delivery_id):
@@ -102,19 +117,18 @@ def attempt(delivery_id):
     delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id, state=Delivery.State.PENDING).first()
     if delivery is None:
         return None
-    secret_lost = not delivery.endpoint.secret_readable  # will not get better by retrying
     if not delivery.endpoint.enabled:
         status, error, excerpt = None, "The endpoint is disabled.", ""
-    elif secret_lost:
+    elif not delivery.endpoint.secret_readable:
         logger.error("Webhook delivery %s: the secret of outgoing endpoint %s cannot be decrypted",
                      delivery.pk, delivery.endpoint_id)
-        status, error, excerpt = None, SECRET_LOST, ""
+        status, error, excerpt = None, Refused(SECRET_LOST), ""
     else:
         status, error, excerpt = send(delivery.endpoint, delivery.pk, delivery.event_type, delivery.payload)
     now = timezone.now()
     attempts = delivery.attempts + 1
     delays = settings.WEBHOOK_RETRY_DELAYS
-    retry = bool(error) and delivery.endpoint.enabled and not secret_lost and attempts <= len(delays)
+    retry = bool(error) and not isinstance(error, Refused) and delivery.endpoint.enabled and attempts <= len(delays)
     changes = {"attempts": attempts, "last_status": status, "last_error": error[:300], "response_excerpt": excerpt}
     if not error:
         changes.update(state=Delivery.State.DELIVERED, delivered_at=now)

@@ -24,6 +24,8 @@ from helpdesk import services as helpdesk
 
 from .models import AccountSettings, SigningKey
 
+logger = logging.getLogger(__name__)
+
 CACHE_KEY = "cobrowse-account-v1"
 CACHE_SECONDS = 5  # how stale another process may be after an admin change
 FILE_KEY_ID = "file"
@@ -52,7 +54,28 @@ def changed():
 
 
 def api():
-    return (_overrides().api or settings.COBROWSE_API).rstrip("/")
+    """The API base URL: the admin's override if it is (still) allowed, else settings.COBROWSE_API."""
+    override = _overrides().api.rstrip("/")
+    if override:
+        problem = api_refusal(override)
+        if problem is None:
+            return override
+        logger.warning("The saved Cobrowse API URL %s is not used: %s. Calling COBROWSE_API instead.", override, problem)
+    return settings.COBROWSE_API.rstrip("/")
+
+
+def api_refusal(url):
+    """Why an admin may not choose `url` as the API base URL, or None: it must be one of
+    settings.COBROWSE_API_ALLOWED, and https when DEBUG is off."""
+    if url.rstrip("/") not in allowed_apis():
+        return "it is not one of COBROWSE_API_ALLOWED"
+    if not settings.DEBUG and not url.startswith("https://"):
+        return "it is not https (required when DEBUG is off)"
+    return None
+
+
+def allowed_apis():
+    return [u.rstrip("/") for u in settings.COBROWSE_API_ALLOWED]
 
 
 def license_key():

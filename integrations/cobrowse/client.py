@@ -1,19 +1,18 @@
-"""REST client for the Cobrowse agent API (/api/1/...), on one pooled requests session.
+"""REST client for the Cobrowse agent API (/api/1/...), on the outbound HTTP layer (helpdesk.outbound).
 
-Every call has connect and read timeouts. Idempotent calls (GET, PUT) are retried with backoff
-on connection errors and 502/503/504; POSTs are not. Failures raise typed errors so callers can
-decide: retry later (Unavailable), mint a fresh token (TokenExpired), tell the agent (the rest).
+Every call has connect and read timeouts and obeys the outbound address policy; redirects are not
+followed. Idempotent calls (GET, PUT) are retried with backoff on connection errors and 502/503/504;
+POSTs are not. Failures raise typed errors so callers can decide: retry later (Unavailable), mint a
+fresh token (TokenExpired), tell the agent (the rest).
 """
 
 import re
-import threading
 from dataclasses import dataclass
 
-import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
+
+from helpdesk import outbound
 
 from . import account
 
@@ -55,25 +54,21 @@ class BadRequest(CobrowseError):
     """400: the request was refused as invalid (e.g. a change on an ended session)."""
 
 
-_local = threading.local()
+class Refused(CobrowseError):
+    """The outbound policy refuses the API's URL (e.g. its host resolves to a private address):
+    nothing was sent."""
 
 
-def _http():
-    """One pooled session per thread (requests sessions are not guaranteed thread-safe)."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        retry = Retry(
-            total=2, connect=2, read=1, status=2, backoff_factor=0.3,
-            status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET", "PUT"}),
-            raise_on_status=False, respect_retry_after_header=False,
-        )
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=retry)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.headers.update({"Content-Type": "application/json", "X-CobrowsePlatform": "helpdesk-python"})
-        _local.session = session
-    return session
+_transport = outbound.Transport(
+    "cobrowse",
+    retry=Retry(
+        total=2, connect=2, read=1, status=2, backoff_factor=0.3,
+        status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET", "PUT"}),
+        raise_on_status=False, respect_retry_after_header=False,
+    ),
+    headers={"Content-Type": "application/json", "X-CobrowsePlatform": "helpdesk-python"},
+    pool_maxsize=16,
+)
 
 
 def _query(params):
@@ -106,16 +101,21 @@ class CobrowseClient:
         token = token or self.token_source(refresh=False)
         try:
             self.calls += 1
-            response = _http().request(
+            response = _transport.request(
                 method, f"{self.api}{path}", params=_query(params or {}), json=json,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=(settings.COBROWSE_CONNECT_TIMEOUT, settings.COBROWSE_READ_TIMEOUT),
+                ids={"call": f"{method} {path}"},
             )
-        except requests.RequestException as exc:
-            reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            if isinstance(exc, requests.Timeout) or isinstance(reason, (TimeoutError, ReadTimeoutError)):
-                raise Unavailable("Cobrowse did not answer in time.") from exc
+        except outbound.Refused as exc:
+            raise Refused(f"Cobrowse is not called: {exc.message}.") from exc
+        except outbound.Timeout as exc:
+            raise Unavailable("Cobrowse did not answer in time.") from exc
+        except outbound.OutboundError as exc:
             raise Unavailable("Cobrowse could not be reached.") from exc
+        if 300 <= response.status_code < 400:
+            raise CobrowseError(f"Cobrowse answered {response.status_code} (redirects are not followed).",
+                                response.status_code)
         if response.status_code < 400:
             try:
                 return response.json()

@@ -1,17 +1,30 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from . import policies
+from helpdesk import outbound
+
+from . import account, policies
 
 
 class AccountForm(forms.Form):
-    api = forms.URLField(label="API base URL", required=False, assume_scheme="https",
-                         help_text="Where the Cobrowse service answers, e.g. https://cobrowse.io. Blank: the environment's COBROWSE_API.")
+    api = forms.URLField(label="API base URL", required=False, assume_scheme="https")
     license_key = forms.CharField(max_length=200, required=False,
                                   help_text="Your Cobrowse license key. Blank: the environment's COBROWSE_LICENSE_KEY.")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = ", ".join(account.allowed_apis())
+        self.fields["api"].help_text = (f"Where the Cobrowse service answers. Allowed: {allowed} (COBROWSE_API_ALLOWED). "
+                                        "Blank: the environment's COBROWSE_API.")
+
     def clean_api(self):
-        return self.cleaned_data["api"].rstrip("/")
+        url = self.cleaned_data["api"].rstrip("/")
+        if url:
+            problem = account.api_refusal(url)
+            if problem:
+                raise ValidationError(f"Not allowed: {problem}. Allowed: {', '.join(account.allowed_apis())}.", code="not_allowed")
+            outbound.validate_url(url)
+        return url
 
     def clean_license_key(self):
         value = self.cleaned_data["license_key"].strip()

@@ -142,7 +142,10 @@ def test_connection_settings_are_validated_saved_and_checked(office, settings):
     assert "Connected to " + sb.url in checked.content.decode()
 
     # The environment says one thing, the admin another: the admin wins, for calls and embeds.
+    # The admin may choose the (plain http) sandbox only because the operator allows it.
     settings.COBROWSE_API = "http://127.0.0.1:9"
+    settings.COBROWSE_API_ALLOWED = [settings.COBROWSE_API, sb.url]
+    settings.DEBUG = True
     settings.COBROWSE_LICENSE_KEY = "wrong-license"
     saved = client.post("/settings/cobrowse/", {"action": "save", "api": sb.url + "/", "license_key": sb.license_key})
     assert saved.status_code == 302

@@ -1,4 +1,5 @@
-"""A real HTTP receiver on loopback for outgoing webhooks: records what arrives, answers a set status."""
+"""A real HTTP receiver on loopback for outgoing requests: records what arrives (POST or GET), answers
+a set status (with a set body and headers, if given)."""
 
 import http.server
 import socket
@@ -8,6 +9,8 @@ import threading
 class Receiver:
     def __init__(self, port=0, status=200):
         self.status = status
+        self.body = None
+        self.headers = {}
         self.received = []
         self.port = port or _free_port()
         self.server = None
@@ -24,8 +27,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append((dict(self.headers), body))
                 self.send_response(receiver.status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(b"thanks" if receiver.status < 300 else b"try later")
+                self.wfile.write(receiver.body or (b"thanks" if receiver.status < 300 else b"try later"))
+
+            do_GET = do_POST  # noqa: N815
 
             def log_message(self, *args):
                 pass

@@ -46,8 +46,9 @@ def test_rotating_a_secret_invalidates_the_old_one(admin_client):
     assert call(client, endpoint, endpoint.secret, {"ticket_id": ticket.pk}).status_code == 200
 
 
-def test_an_outgoing_endpoint_is_validated_and_can_be_disabled_and_deleted(admin_client):
+def test_an_outgoing_endpoint_is_validated_and_can_be_disabled_and_deleted(admin_client, fake_dns):
     client, ada = admin_client
+    fake_dns["crm.example"] = ["93.184.215.14"]
     bad = client.post("/settings/webhooks/", {"kind": "outgoing", "out-name": "CRM", "out-url": "ftp://crm.example"})
     assert bad.status_code == 422
     html = bad.content.decode()
