@@ -300,8 +300,8 @@ def tag(link_id):
 # --- reconcile -----------------------------------------------------------------------------
 
 def reconcile(stale_after=timedelta(minutes=2)):
-    """Repair what a crash or an outage may have left: re-enqueue ends that stalled, end live
-    links of closed tickets, and mark links whose session ended elsewhere.
+    """Repair what a crash or an outage may have left: re-enqueue ends that stalled, end the
+    live links of closed tickets, and mark links whose session ended elsewhere.
 
     Only the helpdesk's own links count: a ticket_id in a session's custom_data may have been
     written by the device, so a session without a link is never linked or ended here."""
@@ -313,6 +313,7 @@ def reconcile(stale_after=timedelta(minutes=2)):
     for link in stalled:
         end_session.enqueue(link.pk)
         report["requeued"] += 1
+    # Before any REST call, so an outage never holds these back (an end is durable).
     left_open = SessionLink.objects.live().filter(ticket__status=Ticket.Status.CLOSED, end_requested_at__isnull=True)
     for link in left_open.select_related("ticket"):
         with transaction.atomic():
