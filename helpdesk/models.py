@@ -208,6 +208,8 @@ class Event(models.Model):
             "reopened": "reopened the ticket",
             "cobrowse_watch_started": "started watching the co-browse session",
             "cobrowse_watch_left": "stopped watching the co-browse session (it kept running)",
+            "cobrowse_link_confirmed": "linked a co-browse session whose device could not be matched to the customer"
+                                       f" ({str(d.get('reason', '')).replace('_', ' ')})",
             "policy_changed": f"changed the JWT policy of {d.get('team')}",
             "policy_removed": f"removed the JWT policy of {d.get('team')}",
             "cobrowse_settings_changed": "changed the Cobrowse connection settings",

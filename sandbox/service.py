@@ -35,6 +35,8 @@ def session_json(s):
     return {
         "id": s.session_id, "code": s.code if s.state == "pending" else None, "state": s.state,
         "custom_data": s.custom_data or {}, "device": s.device.device if s.device_id else None,
+        # Written by the service (never by the device), so an agent can look up who the device is.
+        "device_id": s.device.device_id if s.device_id else None,
         "agent": agent_json(s.agent, s.account) if s.agent_id else None, "agents": agents,
         "created": runtime.iso(s.created), "updated": runtime.iso(s.updated),
         "activated": runtime.iso(s.activated), "ended": runtime.iso(s.ended), "expires": runtime.iso(s.expires),

@@ -56,16 +56,11 @@ def device_name(device):
 
 
 def _ticket_ids(raw_sessions):
-    """session id -> ticket id, from the tag on the session or, before it is tagged, from our links."""
-    found, untagged = {}, []
-    for s in raw_sessions:
-        tagged = str((s.get("custom_data") or {}).get("ticket_id") or "")
-        if tagged.isdigit():
-            found[s["id"]] = int(tagged)
-        else:
-            untagged.append(s["id"])
-    for start in range(0, len(untagged), 500):
-        chunk = untagged[start:start + 500]
+    """session id -> ticket id, from the helpdesk's own links only: a ticket_id in a session's
+    custom_data may have been written by the customer's device."""
+    found, ids = {}, [s["id"] for s in raw_sessions]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
         found.update(SessionLink.objects.filter(session_id__in=chunk).values_list("session_id", "ticket_id"))
     return found
 
@@ -92,7 +87,7 @@ def take_snapshot():
         ticket_id = tickets.get(s["id"])
         team = teams.get(ticket_id, NOT_LINKED)
         if ticket_id not in teams:
-            ticket_id = None  # tagged with a ticket this helpdesk does not have
+            ticket_id = None  # the ticket was deleted since
         agent = s.get("agent") or {}
         sessions.append(ActiveSession(
             id=s["id"], agent=agent.get("name") or agent.get("email") or "—",
@@ -116,12 +111,9 @@ def active_sessions(refresh=False):
 # --- watching --------------------------------------------------------------------------------
 
 def linked_ticket(session):
-    """The ticket a session belongs to, from our link or its tag; None if it has none here."""
+    """The ticket a session is linked to here (never its custom_data tag); None if none."""
     link = SessionLink.objects.select_related("ticket").filter(session_id=session["id"]).first()
-    if link:
-        return link.ticket
-    tagged = str((session.get("custom_data") or {}).get("ticket_id") or "")
-    return Ticket.objects.filter(pk=int(tagged)).first() if tagged.isdigit() else None
+    return link.ticket if link else None
 
 
 def record_watch(ticket, supervisor, session_id, verb):

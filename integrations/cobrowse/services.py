@@ -27,6 +27,25 @@ class LinkRefused(Exception):
     """The reported session cannot be linked to this ticket; the message says why."""
 
 
+class NeedsConfirmation(LinkRefused):
+    """The session's device could not be matched to the ticket's customer (`reason`, one of
+    UNVERIFIED): it is not linked unless an agent confirms. A caller that does not know about
+    confirmations treats it as a refusal."""
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
+
+
+# Why a session's device could not be matched to the ticket's customer.
+UNVERIFIED = {
+    "no_device": "no device has joined it yet",
+    "device_without_user_id": "its device does not say which customer it belongs to",
+    "device_forbidden": "your Cobrowse policy does not show its device",
+    "device_not_found": "Cobrowse does not know its device",
+}
+
+
 def agent_client(agent):
     return CobrowseClient(lambda refresh=False: tokens.agent_token(agent, refresh=refresh))
 
@@ -72,14 +91,52 @@ def _fetch_for_agent(agent, session_id):
         raise LinkRefused(exc.message) from None
 
 
-def _check_belongs_to_ticket(ticket, session):
-    data = session.get("custom_data") or {}
-    user_id = data.get("user_id")
-    if user_id is not None and str(user_id) != ticket.customer.user_id:
-        raise LinkRefused("This session is with another customer's device; it was not linked.")
-    tagged = data.get("ticket_id")
-    if tagged not in (None, "", str(ticket.pk)):
-        raise LinkRefused(f"This session already belongs to ticket #{tagged}.")
+def _refused(ticket, agent, session_id, why):
+    log.warning("co-browse link refused: ticket=%s session=%s agent=%s: %s",
+                ticket.pk, session_id, getattr(agent, "pk", None), why)
+    return LinkRefused("This session is with another customer's device; it was not linked.")
+
+
+def _user_id(resource):
+    data = resource.get("custom_data") if isinstance(resource, dict) else None
+    return data.get("user_id") if isinstance(data, dict) else None
+
+
+def unverified_reason(ticket, agent, session):
+    """Whether the session's device belongs to the ticket's customer.
+
+    None when it does; a key of UNVERIFIED when that cannot be established. Raises LinkRefused
+    when it belongs to someone else. The session's custom_data proves nothing (an agent creating
+    the session chooses it), so only a contradiction there counts; the owner is the user_id the
+    device itself carries, read with the agent's own token."""
+    expected = ticket.customer.user_id
+    claimed = _user_id(session)
+    if claimed is not None and str(claimed) != expected:
+        raise _refused(ticket, agent, session["id"], "the session's custom_data names another customer")
+    device_id = session.get("device_id")
+    if not isinstance(device_id, str) or not device_id:
+        if session.get("device") and claimed is not None:
+            # A service that does not say which device a session is on: a session started on the
+            # device (code or push) carries a copy of the device's custom_data, so a matching
+            # user_id is the best evidence there is.
+            return None
+        return "no_device"
+    try:
+        device = agent_client(agent).get_device(device_id)
+    except NotFound:
+        return "device_not_found"
+    except Forbidden:
+        return "device_forbidden"
+    except Unavailable as exc:
+        raise LinkRefused(f"{exc.message} The session was not linked; try again.") from None
+    except CobrowseError as exc:
+        raise LinkRefused(exc.message) from None
+    owner = _user_id(device)
+    if owner is None or str(owner) == "":
+        return "device_without_user_id"
+    if str(owner) != expected:
+        raise _refused(ticket, agent, session["id"], f"device {device_id} belongs to another customer")
+    return None
 
 
 def _apply(link, session):
@@ -93,13 +150,25 @@ def _apply(link, session):
         link.ended_at = timezone.now()
 
 
-def link_session(ticket, agent, session_id):
+def link_session(ticket, agent, session_id, *, confirmed=False):
     """Verify a session reported by an agent's browser and link it to the ticket.
 
-    The id is checked with a REST get using the agent's own token, so their policy applies.
+    The id is checked with a REST get using the agent's own token, so their policy applies, and
+    the session's device must belong to the ticket's customer. When that cannot be established
+    the session is linked only if the agent `confirmed` it (recorded on the ticket); a device of
+    another customer is refused whatever the agent says.
     """
     session = _fetch_for_agent(agent, session_id)
-    _check_belongs_to_ticket(ticket, session)
+    linked_to = SessionLink.objects.filter(session_id=session["id"]).values_list("ticket_id", flat=True).first()
+    if linked_to is not None and linked_to != ticket.pk:
+        raise LinkRefused(f"This session already belongs to ticket #{linked_to}.")
+    reason = None
+    if linked_to is None:  # a session already linked here was checked when it was linked
+        reason = unverified_reason(ticket, agent, session)
+        if reason and not confirmed:
+            raise NeedsConfirmation(
+                f"This session's device could not be matched to {ticket.customer.name} ({UNVERIFIED[reason]}). "
+                "Link it anyway?", reason)
     with transaction.atomic():
         existing = SessionLink.objects.select_for_update().filter(session_id=session["id"]).first()
         if existing and existing.ticket_id != ticket.pk:
@@ -112,6 +181,8 @@ def link_session(ticket, agent, session_id):
         link = SessionLink(ticket=ticket, session_id=session["id"], agent=agent)
         _apply(link, session)
         link.save()
+        if reason:
+            helpdesk.record(ticket, agent, "cobrowse_link_confirmed", session_id=link.session_id, reason=reason)
         helpdesk.record(ticket, agent, "cobrowse_linked", session_id=link.session_id, state=link.state)
         from .tasks import tag_session  # tasks import this module
 
@@ -234,8 +305,11 @@ def tag(link_id):
 # --- reconcile -----------------------------------------------------------------------------
 
 def reconcile(stale_after=timedelta(minutes=2)):
-    """Repair what a crash or an outage may have left: re-enqueue ends that stalled, end
-    sessions tagged with a closed ticket, and mark links whose session ended elsewhere."""
+    """Repair what a crash or an outage may have left: re-enqueue ends that stalled, end the
+    live links of closed tickets, and mark links whose session ended elsewhere.
+
+    Only the helpdesk's own links count: a ticket_id in a session's custom_data may have been
+    written by the device, so a session without a link is never linked or ended here."""
     from .tasks import end_session
 
     now = timezone.now()
@@ -244,21 +318,13 @@ def reconcile(stale_after=timedelta(minutes=2)):
     for link in stalled:
         end_session.enqueue(link.pk)
         report["requeued"] += 1
-    client = admin_client()
-    for session in client.iter_sessions(state=["pending", "authorizing", "active"], agent="all"):
-        ticket_id = str((session.get("custom_data") or {}).get("ticket_id") or "")
-        if not ticket_id.isdigit():
-            continue
-        ticket = Ticket.objects.filter(pk=int(ticket_id)).first()
-        if ticket is None or not ticket.is_closed:
-            continue
+    # Before any REST call, so an outage never holds these back (an end is durable).
+    left_open = SessionLink.objects.live().filter(ticket__status=Ticket.Status.CLOSED, end_requested_at__isnull=True)
+    for link in left_open.select_related("ticket"):
         with transaction.atomic():
-            link, _ = SessionLink.objects.get_or_create(
-                session_id=session["id"], defaults={"ticket": ticket, "state": session.get("state", "active")}
-            )
-            if link.end_requested_at is None:
-                _request_end(link, reason="reconcile")
-                report["ended_closed"] += 1
+            _request_end(link, reason="reconcile")
+        report["ended_closed"] += 1
+    client = admin_client()
     for link in SessionLink.objects.live().filter(end_requested_at__isnull=True):
         try:
             session = client.get_session(link.session_id)

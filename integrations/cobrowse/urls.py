@@ -6,6 +6,7 @@ urlpatterns = [
     path("cobrowse/token/", views.token, name="cobrowse_token"),
     path("cobrowse/tickets/<int:ticket_id>/panel/", views.panel, name="cobrowse_panel"),
     path("cobrowse/tickets/<int:ticket_id>/bridge/", views.bridge, name="cobrowse_bridge"),
+    path("cobrowse/tickets/<int:ticket_id>/confirm/", views.confirm, name="cobrowse_confirm"),
     path("supervisor/sessions/", supervision.sessions, name="supervisor_sessions"),
     path("supervisor/sessions/watch/<str:session_id>/", supervision.watch, name="supervisor_watch"),
     path("supervisor/sessions/watch/<str:session_id>/leave/", supervision.leave, name="supervisor_leave"),

@@ -5,6 +5,7 @@ import json
 from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.views.common import agent_required, get_ticket_or_404
@@ -80,13 +81,45 @@ def bridge(request, ticket_id):
                 services.record_tool(ticket, request.agent, session_id, tool)
             else:
                 services.record_left(ticket, request.agent, session_id)
+    except services.NeedsConfirmation as exc:
+        return _needs_confirmation(ticket, session_id, exc)
     except services.LinkRefused as exc:
         return _error(str(exc), 409)
     except ImproperlyConfigured as exc:
         return _error(f"Co-browse is not available: {exc}", 503)
+    return _linked(link, created)
+
+
+def _linked(link, created):
     return JsonResponse({"ok": True, "created": created, "link": {
         "session_id": link.session_id, "state": link.state, "ticket_id": link.ticket_id,
     }})
+
+
+def _needs_confirmation(ticket, session_id, exc):
+    """Not linked: the page offers the agent a button that posts to confirm_url."""
+    return JsonResponse({
+        "ok": False, "state": "needs_confirmation", "error": str(exc), "reason": exc.reason,
+        "session_id": session_id, "confirm_url": reverse("cobrowse_confirm", args=[ticket.pk]),
+    }, status=409)
+
+
+@require_POST
+@agent_required
+def confirm(request, ticket_id):
+    """The agent links a session whose device could not be matched to the customer (form field
+    session_id). Checked again: a device of another customer is still refused."""
+    ticket = get_ticket_or_404(request, ticket_id)
+    session_id = request.POST.get("session_id", "")
+    if not SESSION_ID_RE.fullmatch(session_id):
+        return _error("That is not a Cobrowse session id.", 400)
+    try:
+        link, created = services.link_session(ticket, request.agent, session_id, confirmed=True)
+    except services.LinkRefused as exc:
+        return _error(str(exc), 409)
+    except ImproperlyConfigured as exc:
+        return _error(f"Co-browse is not available: {exc}", 503)
+    return _linked(link, created)
 
 
 @require_GET

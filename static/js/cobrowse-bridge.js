@@ -31,20 +31,39 @@
     statusLine.classList.toggle("error", !!isError);
   }
 
-  async function report(body) {
+  // What the bridge saw, as JSON; or, with a url, a form post (the confirmation of a link).
+  async function report(body, url) {
     try {
-      const response = await fetch(cfg.bridgeUrl, {
+      const response = await fetch(url || cfg.bridgeUrl, {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
-        body: JSON.stringify(body),
+        headers: url ? { "X-CSRFToken": csrf() } : { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+        body: url ? new URLSearchParams(body) : JSON.stringify(body),
       });
       const data = await response.json().catch(function () { return { ok: false, error: "Unexpected answer (" + response.status + ")." }; });
+      const offer = statusLine.querySelector("[data-confirm-session]");
+      if (data.ok && data.link && offer && offer.dataset.confirmSession === data.link.session_id) say("Session linked to this ticket.");
       if (!data.ok) say(data.error, true);
+      if (data.state === "needs_confirmation") offerConfirm(data);
       return data;
     } catch (e) {
       say("The helpdesk could not be reached; the session was not recorded.", true);
       return { ok: false };
     }
+  }
+
+  // The session's device could not be matched to the customer: the agent may link it anyway
+  // (the server checks again, and never links another customer's device).
+  function offerConfirm(offer) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-small";
+    button.textContent = "Link it anyway";
+    button.dataset.confirmSession = offer.session_id;
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      report({ session_id: offer.session_id }, offer.confirm_url).then(function (r) { if (r.ok) say("Session linked to this ticket."); });
+    });
+    statusLine.append(" ", button);
   }
 
   function withTimeout(promise) {

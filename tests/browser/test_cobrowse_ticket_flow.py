@@ -74,3 +74,32 @@ def test_agent_cobrowses_from_a_ticket_and_closing_it_ends_the_session(cobrowse_
     agent.frame_locator("#cobrowse-frame iframe").locator("[data-testid=session-ended]").wait_for()
     verbs = set(Event.objects.filter(ticket=ticket).values_list("verb", flat=True))
     assert {"cobrowse_linked", "cobrowse_tagged", "cobrowse_tool", "closed", "cobrowse_ended"} <= verbs
+
+
+def test_a_session_whose_device_cannot_be_matched_is_linked_only_when_the_agent_confirms(cobrowse_on_sandbox,
+                                                                                        helpdesk_server, context):
+    sb = cobrowse_on_sandbox
+    team = f.team("Support")
+    alice = f.agent(team, name="Alice Agent")
+    ticket = f.ticket(team, f.customer(user_id="cust-anon", name="Carla Customer"), subject="Read me a code")
+    anonymous = sb.create_device({"user_name": "Visitor"})  # the device does not say who it is
+    code = sb.create_code(anonymous["id"])["code"]
+
+    agent = context.new_page()
+    sign_in(agent, helpdesk_server.url, alice)
+    agent.goto(f"{helpdesk_server.url}/tickets/{ticket.pk}/")
+    agent.click("text=Join with a code")
+    embed = agent.frame_locator("#cobrowse-frame iframe")
+    embed.locator("#code-input").fill(code)
+    embed.locator("#code-input").press("Enter")
+
+    agent.wait_for_selector(".cobrowse-status >> text=could not be matched to Carla Customer", timeout=15000)
+    assert not SessionLink.objects.exists()
+    agent.click(".cobrowse-status >> text=Link it anyway")
+    agent.wait_for_function("() => document.querySelector('.cobrowse-status').textContent.includes('linked')", timeout=15000)
+    link = wait_for(lambda: SessionLink.objects.filter(ticket=ticket).first())
+    assert link.agent == alice
+    confirmed = Event.objects.get(ticket=ticket, verb="cobrowse_link_confirmed")
+    assert confirmed.actor == alice and confirmed.data["reason"] == "device_without_user_id"
+    agent.reload()
+    agent.wait_for_selector("#ticket-events >> text=could not be matched to the customer")

@@ -5,7 +5,8 @@ import pytest
 from django.core.cache import cache
 
 from helpdesk.models import Agent, Event
-from integrations.cobrowse import monitoring
+from integrations.cobrowse import monitoring, services
+from integrations.cobrowse.models import SessionLink
 from tests import factories as f
 from tests.integration.test_cobrowse_flow import active_session_for, report
 
@@ -24,9 +25,12 @@ def office(cobrowse_on_sandbox, client):
 def test_the_count_pages_past_the_limit_and_splits_by_team(office):
     sb, support, billing, sam, alice, client = office
     t1, t2 = f.ticket(support), f.ticket(billing)
-    sb.bulk_sessions(1500, custom_data={"ticket_id": str(t1.pk)})
-    sb.bulk_sessions(1000, custom_data={"ticket_id": str(t2.pk)})
-    sb.bulk_sessions(7)  # not linked to any ticket
+    sb.bulk_sessions(1500, custom_data={"batch": "t1"})
+    sb.bulk_sessions(1000, custom_data={"batch": "t2"})
+    for ticket, batch in ((t1, "t1"), (t2, "t2")):
+        linked = services.admin_client().iter_sessions(state=["active"], agent="all", filter_batch=batch)
+        SessionLink.objects.bulk_create(SessionLink(ticket=ticket, session_id=s["id"], state="active") for s in linked)
+    sb.bulk_sessions(7, custom_data={"ticket_id": str(t1.pk)})  # tagged by someone, but not linked here
     sb.bulk_sessions(3, state="ended")
 
     response = client.get("/supervisor/sessions/")
@@ -100,9 +104,10 @@ def test_switching_from_one_session_to_the_next(office):
     ticket = f.ticket(support, f.customer(user_id="cust-8"))
     first = active_session_for(sb, alice, "cust-8")
     second = active_session_for(sb, alice, "cust-8")
+    alice_client = type(client)()
+    alice_client.force_login(alice.user)
     for sid in (first, second):
-        sb.api("PUT", f"/api/1/sessions/{sid}", token=sb.jwt(role="administrator"),
-               json={"id": sid, "custom_data": {"ticket_id": str(ticket.pk)}})
+        assert report(alice_client, ticket, "session.loaded", sid).status_code == 200
     page = client.get(f"/supervisor/sessions/watch/{first}/")
     assert second in [s.id for s in page.context["others"]]
     switched = client.post(f"/supervisor/sessions/watch/{first}/leave/", {"next": f"/supervisor/sessions/watch/{second}/"})
@@ -129,3 +134,19 @@ def test_an_ended_session_is_shown_as_ended_and_not_watched(office):
     assert page.status_code == 200 and "This session has ended." in page.content.decode()
     assert "embed_url" not in page.context
     assert not Event.objects.filter(verb="cobrowse_watch_started").exists()
+
+
+def test_a_session_whose_device_claims_a_ticket_is_not_linked_to_it(office):
+    sb, support, billing, sam, alice, client = office
+    ticket = f.ticket(support, f.customer(user_id="cust-10"))
+    claims = active_session_for(sb, alice, "cust-10", extra={"ticket_id": str(ticket.pk)})
+
+    snapshot = client.get("/supervisor/sessions/", {"refresh": "1"}).context["snapshot"]
+    assert [(s.id, s.ticket_id, s.team) for s in snapshot.sessions] == [(claims, None, monitoring.NOT_LINKED)]
+    assert snapshot.by_team == [(monitoring.NOT_LINKED, 1)]
+
+    page = client.get(f"/supervisor/sessions/watch/{claims}/")
+    assert page.status_code == 200 and page.context["ticket"] is None
+    assert f'/tickets/{ticket.pk}/' not in page.content.decode()
+    client.post(f"/supervisor/sessions/watch/{claims}/leave/")
+    assert not Event.objects.filter(ticket=ticket, verb__startswith="cobrowse_watch").exists()
