@@ -37,6 +37,8 @@ def panel(request, ticket_id):
         )
     except CobrowseError as exc:
         context["error"] = exc.message
+    except tokens.NoPolicy as exc:
+        context["error"] = str(exc)
     return render(request, "cobrowse/_devices.html", context)
 
 
@@ -79,6 +81,8 @@ def bridge(request, ticket_id):
                 services.record_left(ticket, request.agent, session_id)
     except services.LinkRefused as exc:
         return _error(str(exc), 409)
+    except tokens.NoPolicy as exc:
+        return _error(str(exc), 403)
     return JsonResponse({"ok": True, "created": created, "link": {
         "session_id": link.session_id, "state": link.state, "ticket_id": link.ticket_id,
     }})
@@ -88,5 +92,8 @@ def bridge(request, ticket_id):
 @agent_required
 def token(request):
     """A fresh agent token for the page's SDK before the old one expires."""
-    value = tokens.agent_token(request.agent, refresh=request.GET.get("refresh") == "1")
+    try:
+        value = tokens.agent_token(request.agent, refresh=request.GET.get("refresh") == "1")
+    except tokens.NoPolicy as exc:
+        return _error(str(exc), 403)
     return JsonResponse({"token": value, "expires": tokens.token_expiry(value)})
