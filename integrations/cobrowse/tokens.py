@@ -35,7 +35,7 @@ class NoPolicy(Exception):
 
 
 def team_policy(agent):
-    """The JWT policy of the agent's team, or None (no policy: the role alone decides)."""
+    """The JWT policy of the agent's team, or None (no policy: unrestricted, the role alone decides)."""
     team = getattr(agent, "team", None)
     policy = getattr(team, "cobrowse_policy", None) if team else None
     return policy.policy if policy is not None and policy.enabled else None
