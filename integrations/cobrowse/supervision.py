@@ -80,6 +80,19 @@ def watch(request, session_id):
     return render(request, "supervisor/watch.html", context, status=503 if error else 200)
 
 
+@require_POST
+@supervisor_required
+def leave(request, session_id):
+    """Stop watching (the session keeps running) and go back, or on to another session."""
+    if not SESSION_ID_RE.match(session_id):
+        raise Http404("That is not a Cobrowse session id.")
+    _stop_watching(request, session_id)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("supervisor_sessions")
+    return redirect(target)
+
+
 def _start_watching(request, session_id, session):
     watching = request.session.get(WATCHING, {})
     if session_id in watching:
@@ -107,16 +120,3 @@ def watch_token(request, session_id):
         return JsonResponse({"ok": False, "error": "You are not watching this session."}, status=403)
     token = tokens.watch_token(request.agent, session_id)
     return JsonResponse({"ok": True, "token": token, "expires": tokens.token_expiry(token)})
-
-
-@require_POST
-@supervisor_required
-def leave(request, session_id):
-    """Stop watching (the session keeps running) and go back, or on to another session."""
-    if not SESSION_ID_RE.match(session_id):
-        raise Http404("That is not a Cobrowse session id.")
-    _stop_watching(request, session_id)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("supervisor_sessions")
-    return redirect(target)
