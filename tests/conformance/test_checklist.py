@@ -6,6 +6,7 @@ the official SDK; 50-67 (embeds, bridge, lifecycle in the browser) in tests/brow
 
 import asyncio
 import base64
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -389,6 +390,32 @@ def test_c35d_write_permission_is_needed_to_change_a_session(sb):
     error(sb.api("GET", f"/api/1/sessions/{s['id']}", write_only), 403)
     read_write = sb.jwt(policy={**mine, "sessions": {**mine["sessions"], "permissions": ["read", "write"]}})
     assert ok(sb.api("PUT", f"/api/1/sessions/{s['id']}", read_write, json={"state": "ended", "id": s["id"]}))["state"] == "ended"
+
+
+def test_c35e_a_read_only_embed_socket_cannot_send_tools_to_the_device(sb):
+    """The embed's own socket (sandbox-internal): tools act on the customer's page, so they need write."""
+    s, device = active_session(sb)
+    base = sb.url.replace("http://", "ws://")
+    watch = sb.jwt(sub="watcher@example.com", role=None, policy={"version": 3, "sessions": {"id": s["id"], "permissions": ["read"]}})
+
+    async def tools_reaching_the_device(token):
+        async with websockets.connect(f"{base}/sockets/device/?license_key={sb.license_key}&device_id={device['id']}") as dev, \
+                websockets.connect(f"{base}/sockets/embed/?token={token}") as embed:
+            await embed.send(json.dumps({"type": "watch", "session_id": s["id"]}))
+            await embed.send(json.dumps({"type": "tool", "session_id": s["id"], "tool": "laser", "data": {"x": 0.5, "y": 0.5}}))
+            seen = []
+            try:
+                while True:
+                    message = json.loads(await asyncio.wait_for(dev.recv(), 1.5))
+                    seen += [message] if message.get("type") == "tool" else []
+            except asyncio.TimeoutError:
+                return seen
+
+    assert asyncio.run(tools_reaching_the_device(watch)) == []
+    own_read_only = sb.jwt(policy={"version": 3, "sessions": {"id": s["id"], "permissions": ["read"]}})
+    assert asyncio.run(tools_reaching_the_device(own_read_only)) == []  # even the session's own agent
+    [tool] = asyncio.run(tools_reaching_the_device(sb.agent))  # the session's own agent may
+    assert tool["tool"] == "laser" and tool["session_id"] == s["id"]
 
 
 def test_c36_notify_needs_push(sb):
