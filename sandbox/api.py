@@ -131,7 +131,7 @@ def create_session(request, caller):
         raise invalid("invalid_request", "body must be a JSON object")
     custom_data = body.get("custom_data") or {}
     service._check_custom_data(custom_data)
-    if not policies.matches(caller.policy, "sessions", None, custom_data) or (
+    if not policies.matches(caller.policy, "sessions", None, custom_data, verb="write") or (
             caller.policy is not None and "id" in (caller.policy.get("sessions") or {})):
         raise forbidden()
     agent = caller.user if body.get("agent") == "me" else None
@@ -209,7 +209,7 @@ def device_notifications(request, caller, device_id):
     if not isinstance(body, dict) or not isinstance(body.get("session"), str):
         raise invalid("invalid_request", "session must be a session id")
     d = _device(caller, device_id)
-    if caller.policy is not None and not policies.allows_type(caller.policy, "push"):
+    if not policies.permits(caller.policy, "push", "write"):
         raise forbidden("policy does not allow push notifications")
     s = Session.objects.filter(account=caller.account, session_id=body["session"]).first()
     if s is None:

@@ -19,12 +19,16 @@ AGENT_COLOURS = ["#3C8DBC", "#E67E22", "#8E44AD", "#16A085", "#C0392B"]
 class Caller:
     account: Account
     user: User
-    role: str
+    role: str | None  # None: a custom role (`role: null` + policy), the policy alone decides
     policy: dict | None
 
     @property
     def is_admin(self):
         return self.role == "administrator"
+
+    @property
+    def is_custom(self):
+        return self.role is None
 
 
 def verify(raw):
@@ -69,21 +73,23 @@ def verify(raw):
 
 def caller_from_token(raw):
     account, claims = verify(raw)
-    role = claims.get("role") or "agent"
-    if role not in ("agent", "administrator"):
-        role = "agent"
+    policy = policies.normalise(claims["policy"]) if "policy" in claims else None
+    role = claims.get("role")
+    if role is None and "role" in claims and policy is not None:
+        role = None  # custom role (CONTRACT 5.1): no role rules, only the policy
+    elif role not in ("agent", "administrator"):
+        role = "agent"  # absent (U10), or null without a policy, or unknown
     user = User.objects.filter(account=account, email=claims["sub"]).first()
     name = claims.get("displayName") or claims["sub"]
     if user is None:
         user = User.objects.create(
-            account=account, email=claims["sub"], name=name, role=role,
+            account=account, email=claims["sub"], name=name, role=role or "agent",
             user_id=f"usr_{random.getrandbits(64):016x}", colour=random.choice(AGENT_COLOURS),
             notification_token=token("nt"),
         )
-    elif (user.name, user.role) != (name, role):
-        user.name, user.role = name, role
+    elif (user.name, user.role) != (name, role or user.role):
+        user.name, user.role = name, role or user.role
         user.save(update_fields=["name", "role"])
-    policy = policies.normalise(claims["policy"]) if "policy" in claims else None
     return Caller(account=account, user=user, role=role, policy=policy)
 
 

@@ -1,6 +1,7 @@
 """JWT policies (CONTRACT section 5): allow-list matching on custom_data and ids."""
 
 RESOURCES = ("sessions", "devices", "push", "features")
+VERBS = ("read", "write")
 
 
 def normalise(policy):
@@ -24,12 +25,24 @@ def allows_type(policy, resource):
     return policy is None or isinstance(policy.get(resource), dict)
 
 
-def matches(policy, resource, obj_id, custom_data):
-    """Does the policy grant this session or device? (No policy: everything.)"""
+def permits(policy, resource, verb):
+    """Does the policy grant this verb on the resource type? An entry without `permissions`
+    grants every verb; `["read"]` makes the resource read-only. (No policy: everything.)"""
     if policy is None:
         return True
     rule = policy.get(resource)
     if not isinstance(rule, dict):
+        return False
+    permissions = rule.get("permissions")
+    return permissions is None or (isinstance(permissions, list) and verb in permissions)
+
+
+def matches(policy, resource, obj_id, custom_data, verb="read"):
+    """Does the policy grant this verb on this session or device? (No policy: everything.)"""
+    if policy is None:
+        return True
+    rule = policy.get(resource)
+    if not permits(policy, resource, verb):
         return False
     if "id" in rule and str(rule["id"]) != str(obj_id):
         return False

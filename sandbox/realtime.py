@@ -64,20 +64,22 @@ class EmbedSocket(AsyncJsonWebsocketConsumer):
                 if found[2]:
                     await self.channel_layer.group_send(device_group(found[2]), {"type": "want.frame"})
         elif kind == "tool":
-            found = await self._session(message.get("session_id"))
+            found = await self._session(message.get("session_id"), write=True)
             if found and found[2]:
                 await self.channel_layer.group_send(device_group(found[2]), {
                     "type": "agent.tool", "session_id": found[0], "tool": message.get("tool"),
                     "data": message.get("data")})
 
     @database_sync_to_async
-    def _session(self, session_id):
+    def _session(self, session_id, write=False):
         s = Session.objects.select_related("device").filter(
             account=self.caller.account, session_id=str(session_id or "")).first()
         if s is None:
             return None
         try:
             service.check_session_access(self.caller, s)
+            if write:  # the tools act on the customer's page: a read-only token only watches
+                service.check_session_write(self.caller, s)
         except ApiError:
             return None
         return s.session_id, s.control_token, s.device.device_id if s.device_id else None

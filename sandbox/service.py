@@ -249,6 +249,7 @@ def update_session(caller, s, changes):
     if not isinstance(changes, dict):
         raise invalid("invalid_request", "body must be a JSON object")
     s = Session.objects.select_for_update().select_related("account", "device").get(pk=s.pk)
+    check_session_write(caller, s)
     if "id" in changes and changes["id"] != s.session_id:
         raise invalid("invalid_request", "id does not match the session")
     writable = {k: v for k, v in changes.items() if k in ("state", "custom_data", "agent", "full_device", "remote_control")}
@@ -261,7 +262,7 @@ def update_session(caller, s, changes):
     if "custom_data" in writable:
         _check_custom_data(writable["custom_data"])
         merged = {**(s.custom_data or {}), **writable["custom_data"]}
-        if not policies.matches(caller.policy, "sessions", s.session_id, merged):
+        if not policies.matches(caller.policy, "sessions", s.session_id, merged, verb="write"):
             raise forbidden()
     if "agent" in writable and writable["agent"] != "me":
         raise invalid("invalid_request", "agent can only be set to me")
@@ -301,10 +302,17 @@ def check_session_access(caller, s, by_code=False):
     # A session no agent has claimed yet (a device's code session) is open to the account's
     # agents, as it is when resolved by its code; a claimed one only to its agents.
     unclaimed = s.agent_id is None and s.state != "ended"
-    if not caller.is_admin and not by_code and not unclaimed and not is_callers(caller, s):
+    role_allows = caller.is_admin or caller.is_custom or by_code or unclaimed or is_callers(caller, s)
+    if not role_allows:
         raise forbidden("this session belongs to another agent")
     if not policies.matches(caller.policy, "sessions", s.session_id, s.custom_data):
         raise forbidden()
+
+
+def check_session_write(caller, s):
+    """Any change to a session (PUT, the embed's tools) needs `write` on it (CONTRACT 5.2)."""
+    if not policies.matches(caller.policy, "sessions", s.session_id, s.custom_data, verb="write"):
+        raise forbidden("policy does not allow changing this session")
 
 
 def find_session(caller, id_or_code):

@@ -37,7 +37,8 @@ class PolicyForm(forms.Form):
     policy = forms.CharField(widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
                              help_text="JSON, version 3. Only custom_data values and ids can be matched.")
     enabled = forms.BooleanField(required=False, initial=True,
-                                 help_text="Off: the team's agents get tokens without a policy (their role alone decides).")
+                                 help_text="Off: as if the team had no policy (unrestricted, or no co-browse token with "
+                                           "COBROWSE_DENY_UNRESTRICTED_TEAMS on).")
 
     def clean_policy(self):
         return policies.parse(self.cleaned_data["policy"])

@@ -297,6 +297,9 @@ def tag(link_id):
         # Ended sessions cannot be changed; a policy may forbid it. Record it and stop.
         helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=exc.message)
         return None
+    except tokens.NoPolicy as exc:  # the team's policy was removed since the link
+        helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=str(exc))
+        return None
     SessionLink.objects.filter(pk=link.pk).update(tagged_at=timezone.now(), last_error="")
     helpdesk.record(link.ticket, None, "cobrowse_tagged", session_id=link.session_id)
     return None

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from helpdesk.models import Event, Team
+from helpdesk.models import Agent, Event, Team
 from helpdesk.views.common import admin_required
 
 from . import account, policies, services
@@ -99,7 +99,13 @@ def policies_page(request):
     teams = Team.objects.order_by("name")
     by_team = {p.team_id: p for p in JwtPolicy.objects.select_related("updated_by")}
     rows = [(team, by_team.get(team.pk)) for team in teams]
-    return render(request, "settings/policies.html", {"settings_tab": "policies", "rows": rows})
+    # Without an enabled policy a team is unrestricted, or gets no token at all in deny mode.
+    unrestricted = [team for team, policy in rows if policy is None or not policy.enabled]
+    return render(request, "settings/policies.html", {
+        "settings_tab": "policies", "rows": rows, "unrestricted": unrestricted,
+        "deny_unrestricted": settings.COBROWSE_DENY_UNRESTRICTED_TEAMS,
+        "teamless": Agent.objects.filter(team=None).count(),
+    })
 
 
 @admin_required
@@ -113,7 +119,9 @@ def policy_edit(request, team_id):
         action = request.POST.get("action")
         if action == "remove":
             policies.remove(team, request.agent)
-            messages.success(request, f"{team} has no policy now: its agents' role alone decides.")
+            messages.success(request, f"{team} has no policy now: " + (
+                "its agents get no co-browse token until it has one." if settings.COBROWSE_DENY_UNRESTRICTED_TEAMS
+                else "its agents can see every device and session on the account."))
             return redirect("cobrowse_policies")
         form = PolicyForm(request.POST)
         if not form.is_valid():

@@ -4,11 +4,11 @@ import json
 from datetime import datetime, timezone as dt_timezone
 
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.models import Ticket
 from helpdesk.views.common import supervisor_required
@@ -49,22 +49,30 @@ def _session_or_404(session_id):
         return None, exc.message
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @supervisor_required
 def watch(request, session_id):
-    """Open a session in the embed in watch mode: end_action=none, no tools, leave without ending."""
+    """GET shows the session and, once the supervisor watches it, the embed in watch mode
+    (end_action=none, no tools, a read-only token for this one session); it records nothing.
+    POST starts watching (recorded), then shows the page. `leaving` switches from another one."""
     session, error = _session_or_404(session_id)
-    context = {"session_id": session_id, "error": error, "session": session, "ticket": None, "others": []}
+    if request.method == "POST":
+        _stop_watching(request, request.POST.get("leaving", ""))
+        if session is not None and session.get("state") != "ended":
+            _start_watching(request, session_id, session)
+        return redirect("supervisor_watch", session_id=session_id)
+    watching = session_id in request.session.get(WATCHING, {})
+    context = {"session_id": session_id, "error": error, "session": session, "ticket": None, "others": [],
+               "watching": watching}
     if session is not None:
-        context["ticket"] = ticket = monitoring.linked_ticket(session)
-        if session.get("state") != "ended":
-            monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_started")
-            # What leave() records against: never an id the browser sends.
-            request.session[WATCHING] = {**request.session.get(WATCHING, {}), session_id: ticket.pk if ticket else None}
-            token = tokens.cached_token(request.agent.email, name=request.agent.display_name, role="administrator")
+        context["ticket"] = monitoring.linked_ticket(session)
+        if watching and session.get("state") != "ended":
+            token = tokens.watch_token(request.agent, session_id)
             context["embed_url"] = embeds.session_url(session_id, token)
-            context["watch_config"] = json.dumps({"embedUrl": context["embed_url"], "token": token,
-                                                  "api": account.api()})
+            context["watch_config"] = json.dumps({
+                "embedUrl": context["embed_url"], "token": token, "api": account.api(),
+                "tokenExpires": tokens.token_expiry(token), "tokenUrl": reverse("supervisor_watch_token", args=[session_id]),
+            })
         agent = session.get("agent") or {}
         context["agent_name"] = agent.get("name") or agent.get("email") or "—"
         context["device"] = monitoring.device_name(session.get("device"))
@@ -78,13 +86,37 @@ def leave(request, session_id):
     """Stop watching (the session keeps running) and go back, or on to another session."""
     if not SESSION_ID_RE.match(session_id):
         raise Http404("That is not a Cobrowse session id.")
+    _stop_watching(request, session_id)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("supervisor_sessions")
+    return redirect(target)
+
+
+def _start_watching(request, session_id, session):
+    watching = request.session.get(WATCHING, {})
+    if session_id in watching:
+        return
+    ticket = monitoring.linked_ticket(session)
+    monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_started")
+    # What leaving records against: never an id the browser sends.
+    request.session[WATCHING] = {**watching, session_id: ticket.pk if ticket else None}
+
+
+def _stop_watching(request, session_id):
     watching = request.session.get(WATCHING, {})
     if session_id in watching:
         ticket_id = watching.pop(session_id)
         request.session[WATCHING] = watching
         ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
         monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_left")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("supervisor_sessions")
-    return redirect(target)
+
+
+@require_POST
+@supervisor_required
+def watch_token(request, session_id):
+    """A fresh watch token for the page, only for a session this supervisor started watching."""
+    if session_id not in request.session.get(WATCHING, {}):
+        return JsonResponse({"ok": False, "error": "You are not watching this session."}, status=403)
+    token = tokens.watch_token(request.agent, session_id)
+    return JsonResponse({"ok": True, "token": token, "expires": tokens.token_expiry(token)})

@@ -17,13 +17,25 @@ from .account import license_key, signing_key
 # A token with less than this many seconds left is replaced by a fresh one.
 RENEW_MARGIN = 60
 SYSTEM_SUB = "helpdesk-system@helpdesk.invalid"
+# A supervisor's watch token: one session, read only, this many seconds (the page refreshes it).
+WATCH_LIFETIME = 300
 
 _cache = {}
 _lock = threading.Lock()
 
 
+class NoPolicy(Exception):
+    """COBROWSE_DENY_UNRESTRICTED_TEAMS is on and the agent's team has no (enabled) policy."""
+
+    def __init__(self, agent):
+        team = getattr(agent, "team", None)
+        super().__init__(
+            f"Co-browse is off for {team.name}: it has no JWT policy yet. An admin can add one in Settings → JWT policies."
+            if team else "Co-browse is off for you: you are in no team, and only teams with a JWT policy can co-browse.")
+
+
 def team_policy(agent):
-    """The JWT policy of the agent's team, or None (no policy: the role alone decides)."""
+    """The JWT policy of the agent's team, or None (no policy: unrestricted, the role alone decides)."""
     team = getattr(agent, "team", None)
     policy = getattr(team, "cobrowse_policy", None) if team else None
     return policy.policy if policy is not None and policy.enabled else None
@@ -64,8 +76,25 @@ def cached_token(sub, *, name, role="agent", policy=None, refresh=False):
 
 
 def agent_token(agent, *, refresh=False):
-    """The agent's own token: their email and name, role agent, their team's policy."""
-    return cached_token(agent.email, name=agent.display_name, role="agent", policy=team_policy(agent), refresh=refresh)
+    """The agent's own token: their email and name, role agent, their team's policy.
+
+    Supervisors and admins get the same (their own team's policy). A team without a policy is
+    unrestricted, unless COBROWSE_DENY_UNRESTRICTED_TEAMS is on: then NoPolicy is raised.
+    """
+    policy = team_policy(agent)
+    if policy is None and settings.COBROWSE_DENY_UNRESTRICTED_TEAMS:
+        raise NoPolicy(agent)
+    return cached_token(agent.email, name=agent.display_name, role="agent", policy=policy, refresh=refresh)
+
+
+def watch_policy(session_id):
+    return {"version": 3, "sessions": {"id": session_id, "permissions": ["read"]}}
+
+
+def watch_token(agent, session_id):
+    """A supervisor's token for watching one session: a custom role (role null), so only the
+    policy decides, and the policy grants reading that one session and nothing else."""
+    return mint(agent.email, name=agent.display_name, role=None, policy=watch_policy(session_id), lifetime=WATCH_LIFETIME)
 
 
 def admin_token(*, refresh=False):

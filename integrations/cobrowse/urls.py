@@ -10,6 +10,7 @@ urlpatterns = [
     path("supervisor/sessions/", supervision.sessions, name="supervisor_sessions"),
     path("supervisor/sessions/watch/<str:session_id>/", supervision.watch, name="supervisor_watch"),
     path("supervisor/sessions/watch/<str:session_id>/leave/", supervision.leave, name="supervisor_leave"),
+    path("supervisor/sessions/watch/<str:session_id>/token/", supervision.watch_token, name="supervisor_watch_token"),
     path("settings/cobrowse/", settings_pages.account_page, name="cobrowse_account"),
     path("settings/policies/", settings_pages.policies_page, name="cobrowse_policies"),
     path("settings/policies/<int:team_id>/", settings_pages.policy_edit, name="cobrowse_policy_edit"),

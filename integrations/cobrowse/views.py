@@ -39,7 +39,7 @@ def panel(request, ticket_id):
         )
     except CobrowseError as exc:
         context["error"] = exc.message
-    except ImproperlyConfigured as exc:  # no usable signing key for the agent's token
+    except (ImproperlyConfigured, tokens.NoPolicy) as exc:  # no usable signing key, or deny mode
         context["error"] = str(exc)
     return render(request, "cobrowse/_devices.html", context)
 
@@ -87,6 +87,8 @@ def bridge(request, ticket_id):
         return _error(str(exc), 409)
     except ImproperlyConfigured as exc:
         return _error(f"Co-browse is not available: {exc}", 503)
+    except tokens.NoPolicy as exc:
+        return _error(str(exc), 403)
     return _linked(link, created)
 
 
@@ -119,6 +121,8 @@ def confirm(request, ticket_id):
         return _error(str(exc), 409)
     except ImproperlyConfigured as exc:
         return _error(f"Co-browse is not available: {exc}", 503)
+    except tokens.NoPolicy as exc:
+        return _error(str(exc), 403)
     return _linked(link, created)
 
 
@@ -130,4 +134,6 @@ def token(request):
         value = tokens.agent_token(request.agent, refresh=request.GET.get("refresh") == "1")
     except ImproperlyConfigured as exc:  # no usable signing key: the message names it, never its content
         return _error(f"Co-browse is not available: {exc}", 503)
+    except tokens.NoPolicy as exc:
+        return _error(str(exc), 403)
     return JsonResponse({"token": value, "expires": tokens.token_expiry(value)})

@@ -31,9 +31,13 @@ def test_supervisor_watches_a_session_and_leaves_it_running(cobrowse_on_sandbox,
     page.wait_for_function("() => document.querySelector('#watch-state').textContent === 'active'")
     embed = page.frame_locator("#watch-frame iframe")
     embed.locator("[data-testid=session-state] >> text=active").wait_for()
+    page.wait_for_url(f"**/supervisor/sessions/watch/{sid}/")
     raw = sb.session_raw(sid)
     assert raw["agent"]["email"] == alice.email  # the session is still Alice's
-    assert sam.email in [a.get("email") for a in raw["agents"]]
+    # The watch token reads only: the supervisor never joins the session nor gets its tools.
+    assert sam.email not in [a.get("email") for a in raw["agents"]]
+    assert embed.locator("body.read-only").count() == 1
+    assert not embed.locator("[data-testid=agent-tools]").is_visible()
 
     page.click("#leave")
     page.wait_for_url("**/supervisor/sessions/")

@@ -6,6 +6,7 @@ the official SDK; 50-67 (embeds, bridge, lifecycle in the browser) in tests/brow
 
 import asyncio
 import base64
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -341,6 +342,80 @@ def test_c35_session_policy_on_create_and_update(sb):
     s = ok(sb.api("POST", "/api/1/sessions", token, json={"custom_data": {"user_id": "u1"}, "agent": "me"}))
     error(sb.api("PUT", f"/api/1/sessions/{s['id']}", token, json={"custom_data": {"user_id": "u2"}, "id": s["id"]}), 403)
     assert sb.session_raw(s["id"])["custom_data"] == {"user_id": "u1"}
+
+
+def test_c35b_read_only_policy_for_one_session_reads_it_and_changes_nothing(sb):
+    """A watch token (CONTRACT 5.1 custom role: role null + policy) naming one session, read only."""
+    watched, device = active_session(sb)
+    other, _ = active_session(sb)
+    watcher = "watcher@example.com"
+    ok(sb.api("POST", "/api/1/sessions", sb.jwt(sub=watcher), json={"agent": "me"}))  # the watcher's own session
+    token = sb.jwt(sub=watcher, role=None, policy={"version": 3, "sessions": {"id": watched["id"], "permissions": ["read"]}})
+    assert ok(sb.api("GET", f"/api/1/sessions/{watched['id']}", token))["state"] == "active"
+    assert error(sb.api("GET", f"/api/1/sessions/{other['id']}", token), 403)["id"] == "forbidden"
+    assert ok(sb.api("GET", "/api/1/sessions", token)) == []  # its own session is not the one named
+    error(sb.api("GET", "/api/1/sessions?agent=all", token), 403)
+    assert ok(sb.api("GET", "/api/1/devices", token)) == []
+    error(sb.api("GET", f"/api/1/devices/{device['id']}", token), 403)
+    for change in ({"state": "ended"}, {"custom_data": {"ticket_id": "T9"}}, {"agent": "me"}, {"remote_control": "requested"}):
+        error(sb.api("PUT", f"/api/1/sessions/{watched['id']}", token, json={**change, "id": watched["id"]}), 403)
+    error(sb.api("POST", "/api/1/sessions", token, json={}), 403)
+    error(sb.api("POST", f"/api/1/devices/{device['id']}/notifications", token, json={"session": watched["id"]}), 403)
+    raw = sb.session_raw(watched["id"])
+    assert raw["state"] == "active" and raw["custom_data"] == {"user_id": "u1"} and raw["remote_control"] == "off"
+    assert watcher not in [a.get("email") for a in raw["agents"]]
+    assert ok(sb.api("GET", "/api/1/policy/current", token)) == {"sessions": {"id": watched["id"], "permissions": ["read"]}}
+
+
+def test_c35c_role_null_needs_a_policy_and_only_the_policy_decides(sb):
+    s, _ = active_session(sb)  # claimed by agent@example.com
+    policy = {"version": 3, "sessions": {"id": s["id"]}}
+    # An agent role keeps its role rule (another agent's session is refused) whatever the policy.
+    error(sb.api("GET", f"/api/1/sessions/{s['id']}", sb.jwt(sub="b@example.com", role="agent", policy=policy)), 403)
+    custom = sb.jwt(sub="b@example.com", role=None, policy=policy)
+    assert ok(sb.api("GET", f"/api/1/sessions/{s['id']}", custom))["id"] == s["id"]
+    # role null without a policy is no custom role: the default (agent) rules apply.
+    bare = sb.jwt(sub="b@example.com", role=None)
+    error(sb.api("GET", f"/api/1/sessions/{s['id']}", bare), 403)
+    error(sb.api("GET", "/api/1/sessions?agent=all", bare), 403)
+
+
+def test_c35d_write_permission_is_needed_to_change_a_session(sb):
+    s, _ = active_session(sb)
+    mine = {"version": 3, "sessions": {"custom_data": {"user_id": "u1"}}}
+    read_only = sb.jwt(policy={**mine, "sessions": {**mine["sessions"], "permissions": ["read"]}})
+    error(sb.api("PUT", f"/api/1/sessions/{s['id']}", read_only, json={"state": "ended", "id": s["id"]}), 403)
+    assert sb.session_raw(s["id"])["state"] == "active"
+    write_only = sb.jwt(policy={**mine, "sessions": {**mine["sessions"], "permissions": ["write"]}})
+    error(sb.api("GET", f"/api/1/sessions/{s['id']}", write_only), 403)
+    read_write = sb.jwt(policy={**mine, "sessions": {**mine["sessions"], "permissions": ["read", "write"]}})
+    assert ok(sb.api("PUT", f"/api/1/sessions/{s['id']}", read_write, json={"state": "ended", "id": s["id"]}))["state"] == "ended"
+
+
+def test_c35e_a_read_only_embed_socket_cannot_send_tools_to_the_device(sb):
+    """The embed's own socket (sandbox-internal): tools act on the customer's page, so they need write."""
+    s, device = active_session(sb)
+    base = sb.url.replace("http://", "ws://")
+    watch = sb.jwt(sub="watcher@example.com", role=None, policy={"version": 3, "sessions": {"id": s["id"], "permissions": ["read"]}})
+
+    async def tools_reaching_the_device(token):
+        async with websockets.connect(f"{base}/sockets/device/?license_key={sb.license_key}&device_id={device['id']}") as dev, \
+                websockets.connect(f"{base}/sockets/embed/?token={token}") as embed:
+            await embed.send(json.dumps({"type": "watch", "session_id": s["id"]}))
+            await embed.send(json.dumps({"type": "tool", "session_id": s["id"], "tool": "laser", "data": {"x": 0.5, "y": 0.5}}))
+            seen = []
+            try:
+                while True:
+                    message = json.loads(await asyncio.wait_for(dev.recv(), 1.5))
+                    seen += [message] if message.get("type") == "tool" else []
+            except asyncio.TimeoutError:
+                return seen
+
+    assert asyncio.run(tools_reaching_the_device(watch)) == []
+    own_read_only = sb.jwt(policy={"version": 3, "sessions": {"id": s["id"], "permissions": ["read"]}})
+    assert asyncio.run(tools_reaching_the_device(own_read_only)) == []  # even the session's own agent
+    [tool] = asyncio.run(tools_reaching_the_device(sb.agent))  # the session's own agent may
+    assert tool["tool"] == "laser" and tool["session_id"] == s["id"]
 
 
 def test_c36_notify_needs_push(sb):

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 SUPERVISOR_PAGES = [
     ("get", "/supervisor/sessions/"),
     ("get", "/supervisor/sessions/watch/ses_unknown/"),
+    ("post", "/supervisor/sessions/watch/ses_unknown/"),
     ("post", "/supervisor/sessions/watch/ses_unknown/leave/"),
 ]
 ADMIN_PAGES = [

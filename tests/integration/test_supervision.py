@@ -1,12 +1,18 @@
 """Supervisors against the real sandbox: the account-wide count past the listing limit, per-team
 counts, live refresh, and watching a session without ending it."""
 
+import json
+import re
+import time
+
+import jwt
 import pytest
 from django.core.cache import cache
 
 from helpdesk.models import Agent, Event
-from integrations.cobrowse import monitoring, services
+from integrations.cobrowse import monitoring, services, tokens
 from integrations.cobrowse.models import SessionLink
+from integrations.cobrowse.supervision import WATCHING
 from tests import factories as f
 from tests.integration.test_cobrowse_flow import active_session_for, report
 
@@ -80,7 +86,9 @@ def test_watching_a_session_records_presence_and_leaving_keeps_it_running(office
     alice_client.force_login(alice.user)
     assert report(alice_client, ticket, "session.loaded", sid).status_code == 200
 
-    page = client.get(f"/supervisor/sessions/watch/{sid}/")
+    started = client.post(f"/supervisor/sessions/watch/{sid}/")
+    assert started.status_code == 302 and started["Location"] == f"/supervisor/sessions/watch/{sid}/"
+    page = client.get(started["Location"])
     assert page.status_code == 200
     embed = page.context["embed_url"]
     assert embed.startswith(f"{sb.url}/session/{sid}?") and "end_action=none" in embed and "agent_tools=none" in embed
@@ -108,9 +116,10 @@ def test_switching_from_one_session_to_the_next(office):
     alice_client.force_login(alice.user)
     for sid in (first, second):
         assert report(alice_client, ticket, "session.loaded", sid).status_code == 200
-    page = client.get(f"/supervisor/sessions/watch/{first}/")
+    page = client.get(client.post(f"/supervisor/sessions/watch/{first}/")["Location"])
     assert second in [s.id for s in page.context["others"]]
-    switched = client.post(f"/supervisor/sessions/watch/{first}/leave/", {"next": f"/supervisor/sessions/watch/{second}/"})
+    assert f'name="leaving" value="{first}"' in page.content.decode()
+    switched = client.post(f"/supervisor/sessions/watch/{second}/", {"leaving": first})
     assert switched["Location"] == f"/supervisor/sessions/watch/{second}/"
     client.get(switched["Location"])
     assert list(Event.objects.filter(ticket=ticket, verb__startswith="cobrowse_watch").values_list("verb", "data__session_id")) == [
@@ -122,6 +131,7 @@ def test_switching_from_one_session_to_the_next(office):
 def test_watching_a_forged_or_unknown_session_is_a_404(office, session_id):
     sb, support, billing, sam, alice, client = office
     assert client.get(f"/supervisor/sessions/watch/{session_id}/").status_code == 404
+    assert client.post(f"/supervisor/sessions/watch/{session_id}/").status_code == 404
     assert not Event.objects.filter(verb="cobrowse_watch_started").exists()
 
 
@@ -130,7 +140,7 @@ def test_an_ended_session_is_shown_as_ended_and_not_watched(office):
     ticket = f.ticket(support, f.customer(user_id="cust-9"))
     sid = active_session_for(sb, alice, "cust-9")
     sb.device_action(sid, "end")
-    page = client.get(f"/supervisor/sessions/watch/{sid}/")
+    page = client.get(client.post(f"/supervisor/sessions/watch/{sid}/")["Location"])
     assert page.status_code == 200 and "This session has ended." in page.content.decode()
     assert "embed_url" not in page.context
     assert not Event.objects.filter(verb="cobrowse_watch_started").exists()
@@ -150,3 +160,94 @@ def test_a_session_whose_device_claims_a_ticket_is_not_linked_to_it(office):
     assert f'/tickets/{ticket.pk}/' not in page.content.decode()
     client.post(f"/supervisor/sessions/watch/{claims}/leave/")
     assert not Event.objects.filter(ticket=ticket, verb__startswith="cobrowse_watch").exists()
+
+
+# --- least privilege: the browser never gets an administrator token ----------------------------
+
+def claims(token):
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def tokens_in(html):
+    """Every JWT-looking string in a page (its HTML, the embed URL, the JSON config)."""
+    return set(re.findall(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+", html))
+
+
+def watched_session(office, user_id):
+    sb, support, billing, sam, alice, client = office
+    ticket = f.ticket(support, f.customer(user_id=user_id))
+    sid = active_session_for(sb, alice, user_id)
+    SessionLink.objects.create(ticket=ticket, session_id=sid, agent=alice, state="active")
+    return ticket, sid
+
+
+def test_looking_at_the_watch_page_records_and_stores_nothing(office):
+    sb, support, billing, sam, alice, client = office
+    ticket, sid = watched_session(office, "cust-10")
+    page = client.get(f"/supervisor/sessions/watch/{sid}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="start-watching"' in html and f'action="/supervisor/sessions/watch/{sid}/"' in html
+    assert "embed_url" not in page.context and not tokens_in(html)  # no token before the POST
+    assert not Event.objects.filter(verb__startswith="cobrowse_watch").exists()
+    assert WATCHING not in client.session
+    assert client.post(f"/supervisor/sessions/watch/{sid}/token/").status_code == 403  # not watching: no token
+
+
+def test_the_watch_page_carries_only_a_short_read_only_token_for_that_session(office):
+    sb, support, billing, sam, alice, client = office
+    ticket, sid = watched_session(office, "cust-11")
+    other = active_session_for(sb, alice, "cust-12")
+    client.post(f"/supervisor/sessions/watch/{sid}/")
+    assert Event.objects.filter(ticket=ticket, verb="cobrowse_watch_started", actor=sam).count() == 1
+    page = client.get(f"/supervisor/sessions/watch/{sid}/")
+    html = page.content.decode()
+    config = json.loads(page.context["watch_config"])
+    found = tokens_in(html) | {config["token"]} | tokens_in(config["embedUrl"])
+    assert found and all(claims(t)["role"] != "administrator" for t in found)
+    assert len({config["token"], *tokens_in(config["embedUrl"])}) == 1
+    token = config["token"]
+    watch = claims(token)
+    assert watch["role"] is None and watch["sub"] == sam.email
+    assert watch["policy"] == {"version": 3, "sessions": {"id": sid, "permissions": ["read"]}}
+    assert 0 < watch["exp"] - time.time() <= tokens.WATCH_LIFETIME
+    # A second GET does not record again.
+    assert Event.objects.filter(verb="cobrowse_watch_started").count() == 1
+
+    # What the sandbox lets that token do.
+    assert sb.api("GET", f"/api/1/sessions/{sid}", token).json()["state"] == "active"
+    assert sb.api("GET", f"/api/1/sessions/{other}", token).status_code == 403
+    assert sb.api("GET", "/api/1/sessions", token).json() == []
+    assert sb.api("GET", "/api/1/devices", token).json() == []
+    assert sb.api("PUT", f"/api/1/sessions/{sid}", token, json={"id": sid, "state": "ended"}).status_code == 403
+    assert sb.api("PUT", f"/api/1/sessions/{sid}", token, json={"id": sid, "remote_control": "requested"}).status_code == 403
+    assert sb.session_raw(sid)["state"] == "active"
+
+
+def test_the_watch_token_is_refreshed_only_for_the_session_being_watched(office):
+    sb, support, billing, sam, alice, client = office
+    ticket, sid = watched_session(office, "cust-13")
+    other = active_session_for(sb, alice, "cust-14")
+    client.post(f"/supervisor/sessions/watch/{sid}/")
+    fresh = client.post(f"/supervisor/sessions/watch/{sid}/token/")
+    assert fresh.status_code == 200
+    data = fresh.json()
+    assert claims(data["token"])["policy"]["sessions"]["id"] == sid and data["expires"] == claims(data["token"])["exp"]
+    refused = client.post(f"/supervisor/sessions/watch/{other}/token/")
+    assert refused.status_code == 403 and refused.json()["ok"] is False
+    assert client.get(f"/supervisor/sessions/watch/{sid}/token/").status_code == 405
+    client.post(f"/supervisor/sessions/watch/{sid}/leave/")
+    assert client.post(f"/supervisor/sessions/watch/{sid}/token/").status_code == 403
+    # An agent cannot ask at all.
+    agent_client = type(client)()
+    agent_client.force_login(alice.user)
+    assert agent_client.post(f"/supervisor/sessions/watch/{sid}/token/").status_code == 403
+
+
+def test_starting_to_watch_needs_a_csrf_token(office):
+    sb, support, billing, sam, alice, client = office
+    ticket, sid = watched_session(office, "cust-15")
+    strict = type(client)(enforce_csrf_checks=True)
+    strict.force_login(sam.user)
+    assert strict.post(f"/supervisor/sessions/watch/{sid}/").status_code == 403
+    assert not Event.objects.filter(verb="cobrowse_watch_started").exists()

@@ -101,3 +101,13 @@ def test_token_endpoint_gives_a_fresh_token(client, cobrowse_key_file):
     assert decode(data["token"], cobrowse_key_file)["sub"] == agent.email
     assert data["expires"] > time.time()
     assert client.get("/cobrowse/token/?refresh=1").status_code == 200
+
+
+def test_watch_token_reads_one_session_for_a_few_minutes(cobrowse_key_file, settings):
+    settings.COBROWSE_DENY_UNRESTRICTED_TEAMS = True  # watching does not depend on the team's policy
+    sam = f.agent(None, name="Sam Supervisor")
+    claims = decode(tokens.watch_token(sam, "ses_abc"), cobrowse_key_file)
+    assert claims["role"] is None and claims["sub"] == sam.email and claims["displayName"] == "Sam Supervisor"
+    assert claims["policy"] == {"version": 3, "sessions": {"id": "ses_abc", "permissions": ["read"]}}
+    assert claims["exp"] - claims["iat"] == tokens.WATCH_LIFETIME <= 300
+    assert decode(tokens.watch_token(sam, "ses_def"), cobrowse_key_file)["policy"]["sessions"]["id"] == "ses_def"

@@ -18,6 +18,8 @@ def cobrowse_card(context, ticket, links):
         token = tokens.agent_token(request.agent)
     except ImproperlyConfigured as exc:
         return {"ticket": ticket, "cobrowse_config": None, "cobrowse_error": str(exc)}
+    except tokens.NoPolicy as exc:
+        return {"ticket": ticket, "cobrowse_config": None, "cobrowse_off": str(exc)}
     config = {
         "api": account.api(),
         "token": token,

@@ -13,6 +13,7 @@
   let socket = null;
   let tool = null;
   let started = false;
+  let readOnly = false;  // the token's policy grants sessions read only: watch, never join or act
   window.embedLog = [];
 
   // --- bridge (iframe side) --------------------------------------------------------------
@@ -48,10 +49,10 @@
   async function rpc(request) {
     const id = request.id, data = request.data || {};
     const handlers = {
-      "update:tool": function () { setTool(data.tool); return true; },
+      "update:tool": function () { writable(); setTool(data.tool); return true; },
       "update:colour": function () { return true; },
-      "update:drawing": function () { sendTool("clear"); return true; },
-      "create:control": function () { return true; },
+      "update:drawing": function () { writable(); sendTool("clear"); return true; },
+      "create:control": function () { writable(); return true; },
       "get:user": function () { return api("GET", "/api/1/users/" + encodeURIComponent(data.id || "me")); },
       "create:session": async function () {
         const created = await api("POST", "/api/1/sessions", { agent: "me" });
@@ -71,6 +72,17 @@
     } catch (err) {
       respond(id, null, new Error(err && err.message ? err.message : String(err)));
     }
+  }
+
+  function writable() {
+    if (readOnly) throw new Error("policy does not allow changing this session");
+  }
+
+  // The SDK's policy.hasPermission (CONTRACT 5.4): no permissions array grants every verb.
+  function hasPermission(policy, resource, verb) {
+    const rule = policy[resource] || policy["*"];
+    const permissions = rule && rule.permissions;
+    return !Array.isArray(permissions) || permissions.indexOf(verb) !== -1;
   }
 
   // --- REST ---------------------------------------------------------------------------------
@@ -127,8 +139,10 @@
   async function loadSession(id) {
     let s = await api("GET", "/api/1/sessions/" + encodeURIComponent(id));
     const me = await api("GET", "/api/1/users/me");
+    readOnly = !hasPermission(await api("GET", "/api/1/policy/current"), "sessions", "write");
+    document.body.classList.toggle("read-only", readOnly);
     const joined = (s.agents || []).some(function (a) { return a.id === me.id; });
-    if (s.state !== "ended" && !joined) s = await api("PUT", "/api/1/sessions/" + s.id, { agent: "me", id: s.id });
+    if (s.state !== "ended" && !joined && !readOnly) s = await api("PUT", "/api/1/sessions/" + s.id, { agent: "me", id: s.id });
     showSession(s);
   }
 
