@@ -1,8 +1,10 @@
 """Supervisor pages: active co-browse sessions on the account, and watching one without ending it."""
 
 import json
+import logging
 from datetime import datetime, timezone as dt_timezone
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,6 +22,8 @@ from .services import admin_client
 PAGE_SIZE = 50
 WATCHING = "cobrowse_watching"
 EARLIEST = datetime.min.replace(tzinfo=dt_timezone.utc)
+
+log = logging.getLogger(__name__)
 
 
 @require_GET
@@ -58,13 +62,18 @@ def watch(request, session_id):
     if session is not None:
         context["ticket"] = ticket = monitoring.linked_ticket(session)
         if session.get("state") != "ended":
-            monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_started")
-            # What leave() records against: never an id the browser sends.
-            request.session[WATCHING] = {**request.session.get(WATCHING, {}), session_id: ticket.pk if ticket else None}
-            token = tokens.cached_token(request.agent.email, name=request.agent.display_name, role="administrator")
-            context["embed_url"] = embeds.session_url(session_id, token)
-            context["watch_config"] = json.dumps({"embedUrl": context["embed_url"], "token": token,
-                                                  "api": account.api()})
+            try:
+                token = tokens.cached_token(request.agent.email, name=request.agent.display_name, role="administrator")
+            except ImproperlyConfigured as exc:  # no usable signing or license key: nothing to watch with
+                log.warning("Supervisor %s cannot watch co-browse session %s: %s", request.agent.pk, session_id, exc)
+                context["error"] = error = str(exc)
+            else:
+                monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_started")
+                # What leave() records against: never an id the browser sends.
+                request.session[WATCHING] = {**request.session.get(WATCHING, {}), session_id: ticket.pk if ticket else None}
+                context["embed_url"] = embeds.session_url(session_id, token)
+                context["watch_config"] = json.dumps({"embedUrl": context["embed_url"], "token": token,
+                                                      "api": account.api()})
         agent = session.get("agent") or {}
         context["agent_name"] = agent.get("name") or agent.get("email") or "—"
         context["device"] = monitoring.device_name(session.get("device"))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk.views.common import agent_required, get_ticket_or_404
 
 from . import services, tokens
-from .client import SESSION_ID_RE, CobrowseError
+from .client import SESSION_ID_RE, CobrowseError, NotConfigured
 
 BRIDGE_EVENTS = {"session.loaded", "session.updated", "tool", "left"}
 TOOLS = {"laser", "drawing", "control", "clear", "full_device", "remote_control", "end"}
@@ -82,8 +82,8 @@ def bridge(request, ticket_id):
                 services.record_left(ticket, request.agent, session_id)
     except services.LinkRefused as exc:
         return _error(str(exc), 409)
-    except ImproperlyConfigured as exc:
-        return _error(f"Co-browse is not available: {exc}", 503)
+    except NotConfigured as exc:
+        return _error(f"Co-browse is not available: {exc.message}", 503)
     return JsonResponse({"ok": True, "created": created, "link": {
         "session_id": link.session_id, "state": link.state, "ticket_id": link.ticket_id,
     }})
