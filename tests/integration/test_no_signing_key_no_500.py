@@ -8,6 +8,7 @@ import logging
 import pytest
 from cryptography.fernet import Fernet
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
@@ -50,7 +51,6 @@ def as_ada(client):
 
 def test_the_client_raises_not_configured_before_sending_anything():
     def no_token(refresh=False):
-        from django.core.exceptions import ImproperlyConfigured
         raise ImproperlyConfigured("Signing key abc cannot be decrypted (encryption keys changed?).")
 
     client = CobrowseClient(no_token, api="http://127.0.0.1:9")
