@@ -2,6 +2,7 @@
 and the agents' live queue."""
 
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -11,6 +12,7 @@ from django.template.loader import render_to_string
 
 from helpdesk import services as helpdesk
 from helpdesk.live import ticket_group
+from helpdesk.secret_store import SecretUnavailable
 
 from . import identity, services
 from .limits import TokenBucket
@@ -20,6 +22,8 @@ from .protocol import FATAL, MAX_CLIENT_ID, error, message_frame
 
 TYPING_INTERVAL = 1.0  # seconds between two typing notices sent to the agents
 HEARTBEAT_INTERVAL = 20.0  # seconds between two heartbeats written for one connection
+
+logger = logging.getLogger(__name__)
 
 
 def _origin(scope):
@@ -37,7 +41,14 @@ def _identify(origin, hello):
         raise identity.IdentityError("unknown_site", "This site is not registered with the helpdesk.")
     if not site.allows_origin(origin):
         raise identity.IdentityError("origin_not_allowed", f"The origin {origin or '(none)'} may not use this site's chat.")
-    user_id = identity.verify(site.secret, hello.get("user_id"), hello.get("expires"), hello.get("signature"))
+    try:
+        secret = site.secret
+    except SecretUnavailable:
+        logger.error("Chat site %s (id %s): its secret cannot be decrypted, identities cannot be verified", site.key, site.pk)
+        raise identity.IdentityError(
+            "site_unavailable", "This site's chat is unavailable: the helpdesk cannot verify its identities "
+                                "until an admin rotates the site's secret.") from None
+    user_id = identity.verify(secret, hello.get("user_id"), hello.get("expires"), hello.get("signature"))
     name = hello.get("name") if isinstance(hello.get("name"), str) and helpdesk.storable_text(hello["name"]) else ""
     return site, helpdesk.get_or_create_customer(user_id, name=name.strip()[:150])
 

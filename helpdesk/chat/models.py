@@ -6,11 +6,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk import secret_store
 from helpdesk.models import Conversation, Customer, Team
 
 
 def new_secret():
     return secrets.token_urlsafe(32)
+
+
+def new_sealed_secret():
+    return secret_store.seal(new_secret())
 
 
 class ChatSite(models.Model):
@@ -23,8 +28,8 @@ class ChatSite(models.Model):
     allowed_origins = models.TextField(
         blank=True, help_text="One origin per line, e.g. https://shop.example.com (scheme, host and port)."
     )
-    secret = models.CharField(max_length=128, default=new_secret,
-                              help_text="Shared with the site's backend, which signs identities with it.")
+    # Shared with the site's backend, which signs identities with it; read it through .secret.
+    sealed_secret = secret_store.SealedField(default=new_sealed_secret, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -32,6 +37,21 @@ class ChatSite(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def secret(self):
+        """The plain secret; secret_store.SecretUnavailable when no encryption key opens it."""
+        return secret_store.unseal(self.sealed_secret, "The chat site's secret")
+
+    @property
+    def secret_readable(self):
+        return secret_store.can_unseal(self.sealed_secret)
+
+    def replace_secret(self):
+        """A new random secret (the old one stops verifying once saved); returns the plain value."""
+        value = new_secret()
+        self.sealed_secret = secret_store.seal(value)
+        return value
 
     @property
     def origins(self):

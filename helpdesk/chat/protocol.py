@@ -21,7 +21,7 @@ from helpdesk.models import Message
 
 # Refusals after which the server closes the connection (websocket close code 4401 or 4403).
 FATAL = {"unsigned": 4401, "forged": 4401, "expired": 4401, "bad_identity": 4401,
-         "unknown_site": 4403, "origin_not_allowed": 4403}
+         "unknown_site": 4403, "origin_not_allowed": 4403, "site_unavailable": 4403}
 MAX_CLIENT_ID = 64
 
 

@@ -1,15 +1,20 @@
 """The agents' chat queue, take/close actions, and the demo customer page. Thin: work is in services."""
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from helpdesk.secret_store import SecretUnavailable
 from helpdesk.views.common import agent_required
 
 from . import identity, services
+
+logger = logging.getLogger(__name__)
 
 
 @agent_required
@@ -66,7 +71,13 @@ def demo_customer_page(request):
         raise Http404("No demo chat site; run `manage.py seed_demo` first.")
     user_id = (request.GET.get("user_id") or "customer-001").strip()[:identity.MAX_USER_ID]
     name = (request.GET.get("name") or "").strip()[:150]
-    signed = identity.signed_identity(site.secret, user_id, lifetime=settings.CHAT_DEMO_IDENTITY_LIFETIME)
+    try:
+        secret = site.secret
+    except SecretUnavailable:
+        logger.error("Demo chat site %s (id %s): its secret cannot be decrypted", site.key, site.pk)
+        return HttpResponse("The demo site's secret cannot be decrypted (encryption keys changed?): "
+                            "rotate it in the admin (Chat sites).", status=503, content_type="text/plain")
+    signed = identity.signed_identity(secret, user_id, lifetime=settings.CHAT_DEMO_IDENTITY_LIFETIME)
     return render(request, "chat/demo.html", {
         "site": site, "identity": signed, "name": name or user_id,
         "helpdesk_origin": request.build_absolute_uri("/").rstrip("/"),

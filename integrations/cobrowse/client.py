@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from urllib3.util.retry import Retry
 
 from helpdesk import outbound
@@ -32,6 +33,11 @@ class CobrowseError(Exception):
 
 class Unavailable(CobrowseError):
     """The service could not be reached, timed out, or answered 5xx/429: try again later."""
+
+
+class NotConfigured(Unavailable):
+    """No token could be made (no usable signing key or license key): nothing was sent. Retried
+    like an outage, it works again once an admin fixes the configuration; the message says what."""
 
 
 class AuthError(CobrowseError):
@@ -98,7 +104,7 @@ class CobrowseClient:
     # --- transport -------------------------------------------------------------------------
     def _request(self, method, path, *, params=None, json=None, token=None):
         retry_expired = token is None
-        token = token or self.token_source(refresh=False)
+        token = token or self._token(refresh=False)
         try:
             self.calls += 1
             response = _transport.request(
@@ -123,8 +129,14 @@ class CobrowseClient:
                 raise Unavailable("Cobrowse answered with something that is not JSON.", response.status_code) from exc
         error = self._error(response)
         if isinstance(error, TokenExpired) and retry_expired:
-            return self._request(method, path, params=params, json=json, token=self.token_source(refresh=True))
+            return self._request(method, path, params=params, json=json, token=self._token(refresh=True))
         raise error
+
+    def _token(self, refresh):
+        try:
+            return self.token_source(refresh=refresh)
+        except ImproperlyConfigured as exc:  # the message names the key or setting, never its content
+            raise NotConfigured(str(exc)) from exc
 
     @staticmethod
     def _error(response):

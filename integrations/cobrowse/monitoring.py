@@ -5,6 +5,7 @@ limit. The result is shared by every supervisor for a few seconds, so dashboards
 themselves do not multiply the calls.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,8 @@ from .services import admin_client
 CACHE_KEY = "cobrowse-active-sessions-v1"
 SNAPSHOT_SECONDS = 5
 NOT_LINKED = "Not linked to a ticket"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,7 +81,8 @@ def take_snapshot():
     client = admin_client()
     try:
         raw = list(client.iter_sessions(state=["active"], agent="all"))
-    except CobrowseError as exc:
+    except CobrowseError as exc:  # unavailable, refused, or no token can be made (NotConfigured)
+        log.warning("Counting active co-browse sessions failed: %s", exc.message)
         return Snapshot(taken_at=timezone.now(), rest_calls=client.calls, error=exc.message)
     tickets = _ticket_ids(raw)
     teams = _teams(tickets.values())

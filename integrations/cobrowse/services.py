@@ -16,11 +16,13 @@ from helpdesk import services as helpdesk
 from helpdesk.models import Ticket
 
 from . import account, tokens
-from .client import CobrowseClient, CobrowseError, Forbidden, NotFound, SESSION_ID_RE, Unavailable
+from .client import CobrowseClient, CobrowseError, Forbidden, NotConfigured, NotFound, SESSION_ID_RE, Unavailable
 from .models import SessionLink
 
 log = logging.getLogger(__name__)
 END_BACKOFF_MAX = 300  # seconds between two end attempts, at most
+TAG_RETRY = 5  # seconds; while no token can be made nothing changes until an admin acts, so:
+TAG_RETRY_NOT_CONFIGURED = 60
 
 
 class LinkRefused(Exception):
@@ -61,15 +63,15 @@ def check_connection():
 
 def check_key(key):
     """Cobrowse accepts a token signed with this (pending) key: its public key is registered."""
-    token = tokens.mint(tokens.SYSTEM_SUB, name="Helpdesk", role="administrator", lifetime=60,
-                        key=(key.key_id, account.private_key_of(key)))
-    return CobrowseClient(lambda refresh=False: token).me()
+    return CobrowseClient(lambda refresh=False: tokens.mint(
+        tokens.SYSTEM_SUB, name="Helpdesk", role="administrator", lifetime=60,
+        key=(key.key_id, account.private_key_of(key)))).me()
 
 
 def preview_policy(agent, policy, limit=50):
     """The devices a member of a team with this (draft) policy would see, listed by Cobrowse itself."""
-    token = tokens.mint(agent.email, name=agent.display_name, role="agent", policy=policy, lifetime=60)
-    return CobrowseClient(lambda refresh=False: token).list_devices(limit=limit)
+    return CobrowseClient(lambda refresh=False: tokens.mint(
+        agent.email, name=agent.display_name, role="agent", policy=policy, lifetime=60)).list_devices(limit=limit)
 
 
 def ticket_url(ticket):
@@ -85,6 +87,8 @@ def _fetch_for_agent(agent, session_id):
         raise LinkRefused("Cobrowse does not know this session (in this account).") from None
     except Forbidden:
         raise LinkRefused("Your Cobrowse policy does not allow this session.") from None
+    except NotConfigured:
+        raise  # not this session's fault: the caller says co-browse is not available
     except Unavailable as exc:
         raise LinkRefused(f"{exc.message} The session was not linked; try again.") from None
     except CobrowseError as exc:
@@ -258,7 +262,9 @@ def try_end(link_id):
         session = admin_client().end_session(link.session_id)
     except NotFound:
         session = {"state": "ended"}  # gone from the service: nothing to end
-    except CobrowseError as exc:  # unavailable, or refused: keep trying with a backoff, and say so
+    except CobrowseError as exc:  # unavailable, not configured, or refused: keep trying with a backoff, and say so
+        log.warning("Ending co-browse session %s (link %s, ticket %s) failed, attempt %s: %s",
+                    link.session_id, link.pk, link.ticket_id, link.end_attempts, exc.message)
         SessionLink.objects.filter(pk=link.pk).update(last_error=exc.message[:300])
         _panel_changed(link.ticket)
         if link.end_attempts in (1, 5) or link.end_attempts % 20 == 0:
@@ -290,9 +296,11 @@ def tag(link_id):
             "ticket_id": str(link.ticket_id), "ticket_url": ticket_url(link.ticket),
         }})
     except Unavailable as exc:
+        log.warning("Tagging co-browse session %s (link %s, ticket %s) failed, will retry: %s",
+                    link.session_id, link.pk, link.ticket_id, exc.message)
         SessionLink.objects.filter(pk=link.pk).update(last_error=exc.message[:300])
         _panel_changed(link.ticket)
-        return 5
+        return TAG_RETRY_NOT_CONFIGURED if isinstance(exc, NotConfigured) else TAG_RETRY
     except CobrowseError as exc:
         # Ended sessions cannot be changed; a policy may forbid it. Record it and stop.
         helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=exc.message)

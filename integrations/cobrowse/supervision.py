@@ -1,8 +1,10 @@
 """Supervisor pages: active co-browse sessions on the account, and watching one without ending it."""
 
 import json
+import logging
 from datetime import datetime, timezone as dt_timezone
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,6 +22,8 @@ from .services import admin_client
 PAGE_SIZE = 50
 WATCHING = "cobrowse_watching"
 EARLIEST = datetime.min.replace(tzinfo=dt_timezone.utc)
+
+log = logging.getLogger(__name__)
 
 
 @require_GET
@@ -67,12 +71,18 @@ def watch(request, session_id):
     if session is not None:
         context["ticket"] = monitoring.linked_ticket(session)
         if watching and session.get("state") != "ended":
-            token = tokens.watch_token(request.agent, session_id)
-            context["embed_url"] = embeds.session_url(session_id, token)
-            context["watch_config"] = json.dumps({
-                "embedUrl": context["embed_url"], "token": token, "api": account.api(),
-                "tokenExpires": tokens.token_expiry(token), "tokenUrl": reverse("supervisor_watch_token", args=[session_id]),
-            })
+            try:
+                token = tokens.watch_token(request.agent, session_id)
+            except ImproperlyConfigured as exc:  # no usable signing or license key: nothing to watch with
+                log.warning("Supervisor %s cannot watch co-browse session %s: %s", request.agent.pk, session_id, exc)
+                context["error"] = error = str(exc)
+            else:
+                context["embed_url"] = embeds.session_url(session_id, token)
+                context["watch_config"] = json.dumps({
+                    "embedUrl": context["embed_url"], "token": token, "api": account.api(),
+                    "tokenExpires": tokens.token_expiry(token),
+                    "tokenUrl": reverse("supervisor_watch_token", args=[session_id]),
+                })
         agent = session.get("agent") or {}
         context["agent_name"] = agent.get("name") or agent.get("email") or "—"
         context["device"] = monitoring.device_name(session.get("device"))
@@ -118,5 +128,8 @@ def watch_token(request, session_id):
     """A fresh watch token for the page, only for a session this supervisor started watching."""
     if session_id not in request.session.get(WATCHING, {}):
         return JsonResponse({"ok": False, "error": "You are not watching this session."}, status=403)
-    token = tokens.watch_token(request.agent, session_id)
+    try:
+        token = tokens.watch_token(request.agent, session_id)
+    except ImproperlyConfigured as exc:
+        return JsonResponse({"ok": False, "error": f"Co-browse is not available: {exc}"}, status=503)
     return JsonResponse({"ok": True, "token": token, "expires": tokens.token_expiry(token)})

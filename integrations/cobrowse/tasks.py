@@ -4,12 +4,16 @@ A task that cannot finish because Cobrowse is unavailable enqueues its own next 
 backoff; the reconciler re-enqueues anything a killed worker left behind.
 """
 
+import logging
 from datetime import timedelta
 
 from django.utils import timezone
 from django_tasks import task
 
 from . import services
+from .client import CobrowseError
+
+log = logging.getLogger(__name__)
 
 
 def _again(task_fn, delay, *args):
@@ -32,4 +36,8 @@ def tag_session(link_id):
 
 @task()
 def reconcile():
-    return services.reconcile()
+    try:
+        return services.reconcile()
+    except CobrowseError as exc:  # unavailable or not configured: the next run tries again
+        log.warning("Co-browse reconcile stopped, Cobrowse cannot be used: %s", exc.message)
+        return {"error": exc.message}

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk.views.common import agent_required, get_ticket_or_404
 
 from . import services, tokens
-from .client import SESSION_ID_RE, CobrowseError
+from .client import SESSION_ID_RE, CobrowseError, NotConfigured
 
 BRIDGE_EVENTS = {"session.loaded", "session.updated", "tool", "left"}
 TOOLS = {"laser", "drawing", "control", "clear", "full_device", "remote_control", "end"}
@@ -85,6 +85,8 @@ def bridge(request, ticket_id):
         return _needs_confirmation(ticket, session_id, exc)
     except services.LinkRefused as exc:
         return _error(str(exc), 409)
+    except NotConfigured as exc:
+        return _error(f"Co-browse is not available: {exc.message}", 503)
     except ImproperlyConfigured as exc:
         return _error(f"Co-browse is not available: {exc}", 503)
     except tokens.NoPolicy as exc:

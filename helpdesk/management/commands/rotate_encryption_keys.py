@@ -11,7 +11,7 @@ from helpdesk import secret_store
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt every stored secret (webhook secrets, signing keys) under the first FIELD_ENCRYPTION_KEYS key."
+    help = "Re-encrypt every stored secret (webhook secrets, chat site secrets, signing keys) under the first FIELD_ENCRYPTION_KEYS key."
 
     def handle(self, *args, **options):
         unreadable = []
