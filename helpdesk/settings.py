@@ -5,6 +5,7 @@ silent default. With DEBUG off nothing falls back to a development value: SECRET
 and FIELD_ENCRYPTION_KEYS must be set (deploy/production.env.example lists every variable).
 """
 
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -255,8 +256,10 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
 # Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (only if the proxy always sets it).
-SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", [])) or None
-if SECURE_PROXY_SSL_HEADER and len(SECURE_PROXY_SSL_HEADER) != 2:
+SECURE_PROXY_SSL_HEADER = tuple(part.strip() for part in env.list("SECURE_PROXY_SSL_HEADER", [])) or None
+# Django compares the request.META name (HTTP_ + upper case, "_" for "-"): any other spelling never matches.
+if SECURE_PROXY_SSL_HEADER and (len(SECURE_PROXY_SSL_HEADER) != 2 or not SECURE_PROXY_SSL_HEADER[1]
+                                or not re.fullmatch(r"HTTP_[A-Z0-9_]+", SECURE_PROXY_SSL_HEADER[0])):
     raise ImproperlyConfigured('SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".')
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
