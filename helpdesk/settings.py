@@ -241,7 +241,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# "Sign-in paused" page (templates/registration/locked_out.html), answered with 429 Too Many Requests.
+AXES_LOCKOUT_CALLABLE = "helpdesk.views.sign_in.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 # Behind a proxy, the client address is the last one it adds to X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", 0) or None
 if AXES_IPWARE_PROXY_COUNT:
