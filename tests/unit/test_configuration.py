@@ -150,10 +150,14 @@ def cobrowse_origins(urls):
 
 @pytest.mark.django_db
 def test_pages_carry_a_content_security_policy_limited_to_self_and_the_allowed_cobrowse_origins(as_alice, settings):
+    from helpdesk import settings as configured  # the policy as settings.py built it (fixtures extend it)
+
+    settings.CONTENT_SECURITY_POLICY = configured.CONTENT_SECURITY_POLICY
     response = as_alice.get("/tickets/")
     assert response.status_code == 200
     policy = parse_csp(response["Content-Security-Policy"])
-    allowed = {"'self'"} | cobrowse_origins(settings.COBROWSE_API_ALLOWED)
+    allowed = {"'self'"} | cobrowse_origins(configured.COBROWSE_API_ALLOWED)
+    assert allowed == {"'self'", "http://127.0.0.1:8001"}  # tests/environment.py's COBROWSE_API
     assert set(policy["frame-src"]) == allowed
     assert set(policy["connect-src"]) == allowed
     assert policy["default-src"] == ["'self'"]
