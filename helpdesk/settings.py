@@ -272,8 +272,13 @@ def _origin(url):
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _websocket_origin(origin):
+    return origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+
 # Content-Security-Policy (django-csp): scripts, styles and everything else from this site only;
-# frames and connections also to the Cobrowse origins an admin may choose.
+# frames and connections also to the Cobrowse origins an admin may choose (the agent SDK's REST
+# calls and its websocket, {API}/sockets/1/ws, which http(s) sources do not cover).
 _COBROWSE_ORIGINS = sorted({_origin(u) for u in COBROWSE_API_ALLOWED})
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -283,7 +288,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "frame-src": ["'self'", *_COBROWSE_ORIGINS],
-        "connect-src": ["'self'", *_COBROWSE_ORIGINS],
+        "connect-src": ["'self'", *_COBROWSE_ORIGINS, *map(_websocket_origin, _COBROWSE_ORIGINS)],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

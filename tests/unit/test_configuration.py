@@ -159,7 +159,8 @@ def test_pages_carry_a_content_security_policy_limited_to_self_and_the_allowed_c
     allowed = {"'self'"} | cobrowse_origins(configured.COBROWSE_API_ALLOWED)
     assert allowed == {"'self'", "http://127.0.0.1:8001"}  # tests/environment.py's COBROWSE_API
     assert set(policy["frame-src"]) == allowed
-    assert set(policy["connect-src"]) == allowed
+    # The agent SDK also opens a websocket to the Cobrowse API ({API}/sockets/1/ws).
+    assert set(policy["connect-src"]) == allowed | {"ws://127.0.0.1:8001"}
     assert policy["default-src"] == ["'self'"]
     assert policy["script-src"] == ["'self'"]
     assert policy["style-src"] == ["'self'"]
@@ -180,6 +181,7 @@ def test_the_csp_names_each_allowed_cobrowse_origin_once_and_nothing_else(tmp_pa
     assert "STATUS=200" in result.stdout
     header = next(line for line in result.stdout.splitlines() if line.startswith("CSP=")).removeprefix("CSP=")
     policy = parse_csp(header)
-    for directive in ("frame-src", "connect-src"):
-        assert sorted(policy[directive]) == sorted(["'self'", "https://cobrowse.io", "https://eu.cobrowse.io"])
+    assert sorted(policy["frame-src"]) == ["'self'", "https://cobrowse.io", "https://eu.cobrowse.io"]
+    assert sorted(policy["connect-src"]) == ["'self'", "https://cobrowse.io", "https://eu.cobrowse.io",
+                                             "wss://cobrowse.io", "wss://eu.cobrowse.io"]
     assert "127.0.0.1" not in header
