@@ -36,7 +36,7 @@ def test_a_user_id_of_several_sites_without_site_is_a_conflict_and_changes_nothi
     assert response.json()["ok"] is False
     assert "customer.site" in response.json()["error"]
     assert states(chats) == {"shop": "waiting", "blog": "waiting"}
-    # Named, the same customer is reached.
+    # Naming the site, the call goes through.
     response = call(client, endpoint, secret, {"customer": {"user_id": "u1", "site": "blog"}})
     assert response.status_code == 200, response.content
 
