@@ -2,7 +2,7 @@
 so one site's secret never signs another site's customer, nor one created in the helpdesk."""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
 
 from helpdesk.chat import services
@@ -11,6 +11,8 @@ from helpdesk.models import Customer, Message
 from tests import factories as f
 from tests.chat.helpers import open_widget, say, site
 
+# database_sync_to_async, not sync_to_async: it closes its thread's connection, so PostgreSQL can drop
+# the test database at the end.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -32,13 +34,13 @@ async def test_another_sites_signature_for_the_same_user_id_gets_its_own_custome
     assert ack["type"] == "ack"
     await ws.disconnect()
 
-    customers = await sync_to_async(lambda: {c.site.key: c for c in Customer.objects.select_related("site")})()
+    customers = await database_sync_to_async(lambda: {c.site.key: c for c in Customer.objects.select_related("site")})()
     assert set(customers) == {"shop", "blog"}
     assert customers["shop"].pk == carla.pk and customers["blog"].pk != carla.pk
-    blog_chat = await sync_to_async(Chat.objects.select_related("conversation__ticket").get)(site=blog)
+    blog_chat = await database_sync_to_async(Chat.objects.select_related("conversation__ticket").get)(site=blog)
     assert blog_chat.pk != shop_chat.pk and blog_chat.customer_id == customers["blog"].pk
     assert blog_chat.conversation.ticket.customer_id == customers["blog"].pk
-    bodies = await sync_to_async(lambda: list(
+    bodies = await database_sync_to_async(lambda: list(
         Message.objects.filter(conversation_id=shop_chat.conversation_id).values_list("body", flat=True)))()
     assert bodies == ["Where is my parcel?"]  # the shop's chat was not continued
 
@@ -51,16 +53,16 @@ async def test_another_sites_signature_for_the_same_user_id_gets_its_own_custome
 
 async def test_a_widget_never_reaches_a_customer_created_in_the_helpdesk():
     support = f.team("Support")
-    shop = await sync_to_async(site)(support)
-    own = await sync_to_async(f.customer)(user_id="u1", name="Known by email")
-    await sync_to_async(f.ticket)(support, own, subject="Invoice question")
+    shop = await database_sync_to_async(site)(support)
+    own = await database_sync_to_async(f.customer)(user_id="u1", name="Known by email")
+    await database_sync_to_async(f.ticket)(support, own, subject="Invoice question")
     ws, welcome, history = await open_widget(shop, "u1", name="Someone")
     assert welcome["chat"] is None and history == []
     await say(ws, "hello", "c-1")
     await ws.disconnect()
-    chat = await sync_to_async(Chat.objects.select_related("customer").get)()
+    chat = await database_sync_to_async(Chat.objects.select_related("customer").get)()
     assert chat.customer.pk != own.pk and chat.customer.site_id == shop.pk
-    assert await sync_to_async(own.tickets.count)() == 1
+    assert await database_sync_to_async(own.tickets.count)() == 1
 
 
 async def test_the_same_sites_identity_finds_the_same_customer_again(two_sites):
@@ -69,7 +71,7 @@ async def test_the_same_sites_identity_finds_the_same_customer_again(two_sites):
         ws, welcome, _ = await open_widget(shop, "u1")
         assert welcome["chat"]["id"] == shop_chat.pk
         await ws.disconnect()
-    assert await sync_to_async(Customer.objects.filter(user_id="u1").count)() == 1
+    assert await database_sync_to_async(Customer.objects.filter(user_id="u1").count)() == 1
 
 
 def test_a_user_id_is_unique_per_site_and_among_the_helpdesks_own(two_sites):
