@@ -74,6 +74,18 @@ def test_an_invalid_integer_is_refused(tmp_path):
     assert_refused(result, "CHAT_GRACE_SECONDS")
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("AXES_FAILURE_LIMIT", "0"),
+    ("AXES_COOLOFF_MINUTES", "0"),
+    ("AXES_PROXY_COUNT", "-1"),
+    ("PASSWORD_MIN_LENGTH", "4"),
+    ("SECURE_HSTS_SECONDS", "-5"),
+])
+def test_a_value_out_of_its_range_is_refused(name, value, tmp_path):
+    result = manage("check", HELPDESK_VAR_DIR=str(tmp_path), **{**REQUIRED, name: value})
+    assert_refused(result, name)
+
+
 @pytest.mark.parametrize("value", [
     "HTTP_X_FORWARDED_PROTO",            # no value
     "HTTP_X_FORWARDED_PROTO,https,http",  # too many parts
