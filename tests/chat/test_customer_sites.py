@@ -18,8 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def two_sites():
-    support, sales = f.team("Support"), f.team("Sales")
-    shop, blog = site(support, key="shop"), site(sales, key="blog")
+    shop, blog = site(f.team("Shop team"), key="shop"), site(f.team("Blog team"), key="blog")
     carla = f.customer(user_id="u1", name="Carla", site=shop)
     chat, _ = services.start_or_resume_chat(shop, carla, "Where is my parcel?", client_id="a-1")
     return shop, blog, carla, chat
@@ -82,3 +81,12 @@ def test_a_user_id_is_unique_per_site_and_among_the_helpdesks_own(two_sites):
         with pytest.raises(IntegrityError), transaction.atomic():
             Customer.objects.create(user_id="u1", name="Again", site=duplicate_site)
     assert Customer.objects.filter(user_id="u1").count() == 3
+
+
+def test_the_customer_page_names_the_customers_site(as_alice, two_sites):
+    shop, blog, carla, _ = two_sites
+    page = as_alice.get(f"/customers/{carla.pk}/").content.decode()
+    assert "user_id u1</span> on chat site Site shop" in page
+    own = f.customer(user_id="u1")
+    page = as_alice.get(f"/customers/{own.pk}/").content.decode()
+    assert "user_id u1</span> · customer since" in page
