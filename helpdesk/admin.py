@@ -19,7 +19,8 @@ class AgentAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "user_id", "email", "created_at"]
+    list_display = ["name", "user_id", "site", "email", "created_at"]
+    list_filter = ["site"]
     search_fields = ["name", "user_id", "email"]
 
 

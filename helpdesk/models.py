@@ -52,13 +52,23 @@ class Agent(models.Model):
 
 class Customer(models.Model):
     # The identifier the customer's own systems use (also the Cobrowse device custom_data user_id).
-    user_id = models.CharField(max_length=100, unique=True)
+    # It is unique within its namespace: the chat site whose signed identity created the customer, or
+    # the helpdesk itself (no site: created by an agent, the admin or the demo seed). A site's secret
+    # signs only its own customers; a widget never reaches a customer of another site or the helpdesk's.
+    user_id = models.CharField(max_length=100, db_index=True)
+    site = models.ForeignKey("chat.ChatSite", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="customers", help_text="The chat site this customer belongs to.")
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "user_id"], name="customer_user_id_unique_per_site"),
+            models.UniqueConstraint(fields=["user_id"], condition=models.Q(site__isnull=True),
+                                    name="customer_user_id_unique_in_helpdesk"),
+        ]
 
     def __str__(self):
         return self.name

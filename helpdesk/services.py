@@ -224,9 +224,10 @@ def _conversation(ticket):
     return conversation
 
 
-def get_or_create_customer(user_id, *, name="", email=""):
+def get_or_create_customer(user_id, *, site=None, name="", email=""):
+    """The customer with this user_id in the namespace of this chat site (None: the helpdesk's own)."""
     customer, created = Customer.objects.get_or_create(
-        user_id=user_id, defaults={"name": name or user_id, "email": email}
+        site=site, user_id=user_id, defaults={"name": name or user_id, "email": email}
     )
     return customer
 

@@ -6,6 +6,7 @@ and FIELD_ENCRYPTION_KEYS must be set (deploy/production.env.example lists every
 """
 
 import ipaddress
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from environs import Env
+from environs import Env, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -161,7 +162,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", 10)}},
+     "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", 10, validate=validate.Range(min=8))}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -249,13 +250,15 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", 10)
 # --- Sign-in --------------------------------------------------------------------------------------
 # django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one username, or from one address, that
 # username or address is refused for AXES_COOLOFF_MINUTES.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, validate=validate.Range(min=1))
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", 15, validate=validate.Range(min=0, min_inclusive=False)))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# "Sign-in paused" page (templates/registration/locked_out.html), answered with 429 Too Many Requests.
+AXES_LOCKOUT_CALLABLE = "helpdesk.views.sign_in.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 # Behind a proxy, the client address is the last one it adds to X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", 0) or None
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", 0, validate=validate.Range(min=0)) or None
 if AXES_IPWARE_PROXY_COUNT:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
@@ -264,12 +267,14 @@ if AXES_IPWARE_PROXY_COUNT:
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, validate=validate.Range(min=0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
 # Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (only if the proxy always sets it).
-SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", [])) or None
-if SECURE_PROXY_SSL_HEADER and len(SECURE_PROXY_SSL_HEADER) != 2:
+SECURE_PROXY_SSL_HEADER = tuple(part.strip() for part in env.list("SECURE_PROXY_SSL_HEADER", [])) or None
+# Django compares the request.META name (HTTP_ + upper case, "_" for "-"): any other spelling never matches.
+if SECURE_PROXY_SSL_HEADER and (len(SECURE_PROXY_SSL_HEADER) != 2 or not SECURE_PROXY_SSL_HEADER[1]
+                                or not re.fullmatch(r"HTTP_[A-Z0-9_]+", SECURE_PROXY_SSL_HEADER[0])):
     raise ImproperlyConfigured('SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".')
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -280,8 +285,13 @@ def _origin(url):
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _websocket_origin(origin):
+    return origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+
 # Content-Security-Policy (django-csp): scripts, styles and everything else from this site only;
-# frames and connections also to the Cobrowse origins an admin may choose.
+# frames and connections also to the Cobrowse origins an admin may choose (the agent SDK's REST
+# calls and its websocket, {API}/sockets/1/ws, which http(s) sources do not cover).
 _COBROWSE_ORIGINS = sorted({_origin(u) for u in COBROWSE_API_ALLOWED})
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -291,7 +301,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "frame-src": ["'self'", *_COBROWSE_ORIGINS],
-        "connect-src": ["'self'", *_COBROWSE_ORIGINS],
+        "connect-src": ["'self'", *_COBROWSE_ORIGINS, *map(_websocket_origin, _COBROWSE_ORIGINS)],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

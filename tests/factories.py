@@ -23,9 +23,11 @@ def agent(team=None, role=Agent.Role.AGENT, name=None):
     return Agent.objects.create(user=user, team=team, role=role, display_name=name or f"Agent {n}")
 
 
-def customer(user_id=None, name=None):
+def customer(user_id=None, name=None, site=None):
+    """A customer of this chat site (as its widget creates them), or the helpdesk's own (site None)."""
     n = next(_seq)
-    return Customer.objects.create(user_id=user_id or f"cust-{n}", name=name or f"Customer {n}", email=f"c{n}@example.com")
+    return Customer.objects.create(user_id=user_id or f"cust-{n}", name=name or f"Customer {n}", email=f"c{n}@example.com",
+                                   site=site)
 
 
 def ticket(team, customer_=None, subject=None, body="Help me please", **kwargs):

@@ -50,7 +50,7 @@ def _identify(origin, hello):
                                 "until an admin rotates the site's secret.") from None
     user_id = identity.verify(secret, hello.get("user_id"), hello.get("expires"), hello.get("signature"))
     name = hello.get("name") if isinstance(hello.get("name"), str) and helpdesk.storable_text(hello["name"]) else ""
-    return site, helpdesk.get_or_create_customer(user_id, name=name.strip()[:150])
+    return site, helpdesk.get_or_create_customer(user_id, site=site, name=name.strip()[:150])
 
 
 class WidgetConsumer(AsyncWebsocketConsumer):

@@ -8,7 +8,7 @@ from .common import agent_required
 
 @agent_required
 def customer_detail(request, customer_id):
-    customer = get_object_or_404(Customer, pk=customer_id)
+    customer = get_object_or_404(Customer.objects.select_related("site"), pk=customer_id)
     tickets = (
         services.visible_tickets(request.agent)
         .filter(customer=customer)

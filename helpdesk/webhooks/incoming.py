@@ -8,6 +8,10 @@ Body (JSON, signed, see signing.py), naming either the ticket or the customer:
                                                           open chats close, co-browse sessions of
                                                           their open tickets end; tickets stay open
 
+A user_id is unique per chat site (and among customers created in the helpdesk): "customer": {"user_id":
+"cust-7", "site": "shop"} names the customer of chat site "shop", "site": null the helpdesk's own. Without
+"site" the user_id must match one customer only.
+
 Every refusal is a WebhookError with an HTTP status and a sentence; nothing changes on refusal.
 """
 
@@ -45,6 +49,8 @@ class WebhookError(Exception):
 class Request:
     ticket_id: int | None = None
     customer_user_id: str | None = None
+    customer_site_given: bool = False
+    customer_site: str | None = None  # a chat site key; None: a customer created in the helpdesk
     reason: str = ""
 
 
@@ -84,7 +90,10 @@ def parse(body):
     user_id = customer.get("user_id") if isinstance(customer, dict) else None
     if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 200 or not helpdesk.storable_text(user_id):
         raise WebhookError(400, "customer.user_id must be a non-empty string of at most 200 characters, with no NUL or lone surrogate.")
-    return Request(customer_user_id=user_id, reason=reason)
+    site = customer.get("site")
+    if site is not None and (not isinstance(site, str) or not site or len(site) > 50 or not helpdesk.storable_text(site)):
+        raise WebhookError(400, "customer.site must be a chat site key (a string of at most 50 characters), or null for a customer created in the helpdesk.")
+    return Request(customer_user_id=user_id, customer_site_given="site" in customer, customer_site=site, reason=reason)
 
 
 def check_size(length):
@@ -132,6 +141,20 @@ def _tickets(endpoint):
     return qs.filter(team=endpoint.team) if endpoint.team_id else qs
 
 
+def _customer(request):
+    customers = Customer.objects.filter(user_id=request.customer_user_id)
+    if request.customer_site_given:
+        customers = (customers.filter(site__isnull=True) if request.customer_site is None
+                     else customers.filter(site__key=request.customer_site))
+    found = list(customers.order_by("pk")[:2])
+    if not found:
+        raise WebhookError(404, "No customer with this user_id" + (" on this site." if request.customer_site_given else "."))
+    if len(found) > 1:
+        raise WebhookError(409, "Customers of several chat sites have this user_id: name one with customer.site "
+                                "(the site key, or null for a customer created in the helpdesk).")
+    return found[0]
+
+
 def _carry_out(endpoint, request):
     outcome = Outcome()
     source = f"webhook {endpoint.name}" + (f": {request.reason}" if request.reason else "")
@@ -147,9 +170,7 @@ def _carry_out(endpoint, request):
             outcome.closed_tickets.append(ticket.pk)
         return outcome
 
-    customer = Customer.objects.filter(user_id=request.customer_user_id).first()
-    if customer is None:
-        raise WebhookError(404, "No customer with this user_id.")
+    customer = _customer(request)
     tickets = _tickets(endpoint).filter(customer=customer).exclude(status=Ticket.Status.CLOSED)
     chats = (Chat.objects.filter(customer=customer, conversation__ticket__in=tickets)
              .exclude(state=Chat.State.CLOSED).select_related("conversation"))

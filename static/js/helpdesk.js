@@ -13,6 +13,11 @@
       if (primary) t.form.requestSubmit(primary);
     }
   });
+  // A select that applies itself (no inline handlers: the Content-Security-Policy refuses them).
+  document.addEventListener("change", function (e) {
+    const t = e.target;
+    if (t.matches && t.matches("select[data-submit-on-change]") && t.form) t.form.requestSubmit();
+  });
   // Relative times ("5 min ago") from each <time datetime data-relative>; the server renders an
   // absolute time, so pages and cached fragments stay correct without this.
   const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });

@@ -29,7 +29,7 @@ def world():
     support = f.team("Support")
     shop = site(support)
     alice = f.agent(support, name="Alice Agent")
-    carla = f.customer(user_id="cust-1", name="Carla")
+    carla = f.customer(user_id="cust-1", name="Carla", site=shop)
     chat, _ = services.start_or_resume_chat(shop, carla, "My parcel never arrived", client_id="c-1")
     return shop, alice, chat
 
@@ -174,7 +174,7 @@ async def test_queue_page_updates_live_when_a_chat_starts_and_is_taken(world):
     queue = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/chats/queue/")
     queue.scope["user"] = alice.user
     assert (await queue.connect())[0]
-    dora = await sync_to_async(f.customer)(user_id="cust-2", name="Dora Newcomer")
+    dora = await sync_to_async(f.customer)(user_id="cust-2", name="Dora Newcomer", site=shop)
     await sync_to_async(services.start_or_resume_chat)(shop, dora, "Hi there", client_id="d-1")
     html = await queue.receive_from(timeout=3)
     assert 'id="chat-queue"' in html and "Dora Newcomer" in html and "Carla" in html
@@ -210,7 +210,7 @@ def test_a_customer_whose_connections_died_with_a_process_is_marked_gone_and_the
     services.customer_connected(chat)
     services.customer_connected(chat)  # two tabs, both on a process that is then killed: no disconnect
     services.customer_still_here(chat, now=t0)
-    fresh, _ = services.start_or_resume_chat(shop, f.customer(user_id="cust-2", name="Dora"), "hi", client_id="d-1")
+    fresh, _ = services.start_or_resume_chat(shop, f.customer(user_id="cust-2", name="Dora", site=shop), "hi", client_id="d-1")
     services.customer_still_here(fresh, now=t0 + timedelta(seconds=60))
     assert services.sweep_presence(now=t0 + timedelta(seconds=89)) == 0  # heartbeats are not late yet
     assert services.sweep_presence(now=t0 + timedelta(seconds=91)) == 1  # only Carla's are

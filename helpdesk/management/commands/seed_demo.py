@@ -100,11 +100,17 @@ class Command(BaseCommand):
                 user=user, defaults={"display_name": display, "role": role,
                                      "team": teams[team_slug] if team_slug else None}
             )
+        # The demo customers belong to the demo chat site, so its chat page finds their tickets.
+        chat_site, _ = seed_demo_site(teams["support"])
+        user_ids = [f"customer-{i + 1:03d}" for i in range(20)]
+        # A seed from before customers had sites made them the helpdesk's own: they join the site.
+        Customer.objects.filter(site=None, user_id__in=user_ids).exclude(
+            user_id__in=chat_site.customers.values("user_id")).update(site=chat_site)
         customers = []
         for i in range(20):
             name = f"{FIRST[i]} {LAST[i]}"
             customers.append(Customer.objects.get_or_create(
-                user_id=f"customer-{i + 1:03d}",
+                site=chat_site, user_id=user_ids[i],
                 defaults={"name": name, "email": f"{FIRST[i].lower()}.{LAST[i].lower()}@example.com",
                           "created_at": now - timedelta(days=200 - i)},
             )[0])
@@ -147,7 +153,6 @@ class Command(BaseCommand):
             ticket.updated_at = at
             ticket.save(update_fields=["updated_at", "closed_at"])
 
-        chat_site, _ = seed_demo_site(teams["support"])
         self.stdout.write(f"Demo chat site {chat_site.key!r}: open /demo/chat/?user_id=customer-001")
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {Team.objects.count()} teams, {Agent.objects.count()} agents, "
