@@ -159,9 +159,14 @@ class Int:
         if self.from_text and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
             value = int(value)
         if type(value) is not int or not self.min_value <= value <= self.max_value:
-            bounds = "" if (self.min_value, self.max_value) == (-MAX_NUMBER, MAX_NUMBER) else f" from {self.min_value} to {self.max_value}"
-            raise InvalidInput(f"{name} must be a whole number{bounds}.", field=name)
+            raise InvalidInput(f"{name} must be {self._meaning()}.", field=name)
         return value
+
+    def _meaning(self):
+        if self.max_value != MAX_NUMBER:
+            return f"an integer from {self.min_value} to {self.max_value}"
+        return {-MAX_NUMBER: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(
+            self.min_value, f"an integer of at least {self.min_value}")
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,9 @@ class Object:
 
     def clean(self, value, name=None, *, what="body"):
         if not isinstance(value, dict):
-            raise InvalidInput(f"{name} must be a JSON object." if name else f"The {what} must be a JSON object.",
+            subject = name or f"The {what}"
+            required = [f"{name}.{key}" if name else key for key, kind in self.fields.items() if kind.required]
+            raise InvalidInput(f"{subject} must be a JSON object{' with ' + ', '.join(required) if required else ''}.",
                                field=name)
         cleaned = {}
         for key, kind in self.fields.items():

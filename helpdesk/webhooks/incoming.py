@@ -11,7 +11,6 @@ Body (JSON, signed, see signing.py), naming either the ticket or the customer:
 Every refusal is a WebhookError with an HTTP status and a sentence; nothing changes on refusal.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from helpdesk import json_input
 from helpdesk import services as helpdesk
 from helpdesk.chat import services as chat_services
 from helpdesk.chat.models import Chat
@@ -28,6 +28,11 @@ from . import signing
 from .models import IncomingEndpoint, SeenSignature
 
 MAX_REASON = 200
+BODY = json_input.Object({
+    "ticket_id": json_input.Int(min_value=1, from_text=True, required=False),
+    "customer": json_input.Object({"user_id": json_input.Text(max_length=200)}, required=False),
+    "reason": json_input.Text(max_length=MAX_REASON, blank=True, required=False, default=""),
+})
 
 
 class WebhookError(Exception):
@@ -56,31 +61,16 @@ class Outcome:
 
 
 def parse(body):
-    """The request a body asks for, or WebhookError(400)."""
+    """The request a body asks for, or WebhookError(400, or 413 for a body over the size limit)."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookError(400, "The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise WebhookError(400, "The body must be a JSON object.")
-    has_ticket, has_customer = "ticket_id" in data, "customer" in data
-    if has_ticket == has_customer:
+        data = json_input.parse(body, BODY, max_size=settings.WEBHOOK_MAX_BODY_BYTES)
+    except json_input.InvalidInput as exc:
+        raise WebhookError(413 if exc.code == "too_large" else 400, exc.reason) from None
+    if (data["ticket_id"] is None) == (data["customer"] is None):
         raise WebhookError(400, "Name exactly one of ticket_id or customer.user_id.")
-    reason = data.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON or not helpdesk.storable_text(reason):
-        raise WebhookError(400, f"reason must be a string of at most {MAX_REASON} characters, with no NUL or lone surrogate.")
-    if has_ticket:
-        ticket_id = data["ticket_id"]
-        if isinstance(ticket_id, str) and ticket_id.isascii() and ticket_id.isdigit():
-            ticket_id = int(ticket_id)
-        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or not 0 < ticket_id < 2**63:
-            raise WebhookError(400, "ticket_id must be a positive integer.")
-        return Request(ticket_id=ticket_id, reason=reason)
-    customer = data["customer"]
-    user_id = customer.get("user_id") if isinstance(customer, dict) else None
-    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 200 or not helpdesk.storable_text(user_id):
-        raise WebhookError(400, "customer.user_id must be a non-empty string of at most 200 characters, with no NUL or lone surrogate.")
-    return Request(customer_user_id=user_id, reason=reason)
+    if data["ticket_id"] is not None:
+        return Request(ticket_id=data["ticket_id"], reason=data["reason"])
+    return Request(customer_user_id=data["customer"]["user_id"], reason=data["reason"])
 
 
 def check_size(length):
