@@ -57,8 +57,8 @@ def loads(data, *, max_size, max_depth=MAX_DEPTH, what="body"):
         return json.loads(data, parse_constant=_refuse_constant, parse_int=_int, parse_float=_float)
     except RecursionError:  # the scan above should make this unreachable; never a 500 if it is not
         raise InvalidInput(f"The {what} is nested more than {max_depth} levels deep.", code="too_deep") from None
-    except ValueError:
-        raise InvalidInput(f"The {what} is not valid JSON.", code="bad_json") from None
+    except ValueError as exc:
+        raise InvalidInput(f"The {what} is not valid JSON ({exc}).", code="bad_json") from None
 
 
 def parse(data, shape, *, max_size, max_depth=MAX_DEPTH, what="body"):
