@@ -123,12 +123,12 @@ class Text:
     expected: str = ""  # says what the text is, e.g. "a Cobrowse session id"; used in every refusal
 
     def clean(self, value, name):
-        if not isinstance(value, str):
-            raise self._refuse(name, "must be text")
         if self.choices:
-            if value not in self.choices:
+            if not isinstance(value, str) or value not in self.choices:
                 raise self._refuse(name, f"must be one of {', '.join(sorted(self.choices))}")
             return value
+        if not isinstance(value, str):
+            raise self._refuse(name, "must be text")
         if self.max_length is not None and len(value) > self.max_length:
             raise self._refuse(name, f"must be at most {self.max_length} characters")
         if not self.blank and not value.strip():
