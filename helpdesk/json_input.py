@@ -14,6 +14,10 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput, JSONString
+
 from helpdesk.services import storable_text
 
 MAX_DEPTH = 20
@@ -218,3 +222,29 @@ class Object:
             else:
                 cleaned[key] = kind.clean(item, path)
         return cleaned
+
+
+class JSONFormField(forms.JSONField):
+    """Django's JSON form field (what the admin uses for a JSONField), parsing through loads() first:
+    deep nesting, NaN or huge numbers are a form error instead of a 500 or an unstorable value."""
+
+    max_size = 64 * 1024
+
+    def _refusal(self, value):
+        if self.disabled or not isinstance(value, str) or isinstance(value, JSONString) or value in self.empty_values:
+            return None
+        try:
+            loads(value, max_size=self.max_size, what="value")
+        except InvalidInput as exc:
+            return exc
+        return None
+
+    def to_python(self, value):
+        if (refusal := self._refusal(value)) is not None:
+            raise ValidationError(refusal.reason, code="invalid")
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        if self._refusal(data) is not None:
+            return InvalidJSONInput(data)
+        return super().bound_data(data, initial)
