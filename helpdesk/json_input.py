@@ -49,7 +49,7 @@ def is_hex(value, length):
 def loads(data, *, max_size, max_depth=MAX_DEPTH, what="body"):
     """The JSON value in data (bytes, read as UTF-8, or str; max_size counts bytes or characters)."""
     if len(data) > max_size:
-        raise InvalidInput(f"The {what} is larger than {max_size} {'bytes' if isinstance(data, bytes) else 'characters'}.",
+        raise InvalidInput(f"The {what} is larger than {max_size} {'characters' if isinstance(data, str) else 'bytes'}.",
                            code="too_large")
     if isinstance(data, (bytes, bytearray)):
         try:
