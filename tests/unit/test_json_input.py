@@ -125,3 +125,4 @@ def test_is_hex_accepts_only_ascii_hex_digits_of_the_length():
     assert json_input.is_hex(digest, 64) and json_input.is_hex(digest.upper(), 64)
     for value in ("é" * 64, digest[:-1], digest + "0", digest[:-1] + "g", digest[:-1] + "\n", "٣" * 64, None, 5, b"ab"):
         assert not json_input.is_hex(value, 64)
+
