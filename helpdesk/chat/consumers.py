@@ -68,7 +68,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             kind, frame = read(text_data, settings.CHAT_MAX_MESSAGE_CHARS * 8 + 2048)
         except FrameError as exc:
             await self.send_json(error(exc.code, exc.text, **exc.extra))
-            if exc.code in FATAL and self.customer is None:
+            if exc.code in FATAL:
                 await self.close(code=FATAL[exc.code])
             return
         handler = {"hello": self.on_hello, "resume": self.on_hello, "message": self.on_message,
