@@ -151,7 +151,8 @@ class Text:
 
 @dataclass(frozen=True)
 class Int:
-    """An integer (never a bool or a float) from min_value to max_value; from_text: "42" too."""
+    """An integer (never a bool or a float) from min_value to max_value; from_text: "42" too, and ""
+    is absent."""
 
     min_value: int = -MAX_NUMBER
     max_value: int = MAX_NUMBER
@@ -160,6 +161,8 @@ class Int:
     from_text: bool = False
 
     def clean(self, value, name):
+        if self.from_text and value == "" and not self.required:  # an empty form or data- attribute
+            return self.default
         if self.from_text and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
             value = int(value)
         if type(value) is not int or not self.min_value <= value <= self.max_value:

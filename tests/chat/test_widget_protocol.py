@@ -48,7 +48,8 @@ async def test_unsigned_forged_expired_and_unknown_identities_are_refused_with_a
     }
     # Another user's id with this user's signature is a forgery too.
     cases_other = {**good, "user_id": "cust-2"}
-    for code, frame in [*cases.items(), ("forged", cases_other)]:
+    no_expiry = {**good, "expires": ""}  # what the widget sends when data-expires is missing
+    for code, frame in [*cases.items(), ("forged", cases_other), ("unsigned", no_expiry)]:
         error, close_code = await refused(frame)
         assert error["type"] == "error" and error["code"] == code, (code, error)
         assert error["text"]

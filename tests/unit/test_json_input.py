@@ -82,6 +82,7 @@ def test_a_shape_returns_exactly_its_declared_fields():
     assert SHAPE.clean({"name": "ab", "count": "7", "flag": False, "tags": ["x"], "owner": {"id": 0}, "extra": [[1]]}) == {
         "name": "ab", "code": None, "kind": "a", "count": 7, "flag": False, "tags": ["x"], "owner": {"id": 0}}
     assert SHAPE.clean({"name": "ab", "code": None, "count": None})["count"] is None  # null is absent
+    assert SHAPE.clean({"name": "ab", "count": ""})["count"] is None  # so is "" for a number from text
 
 
 @pytest.mark.parametrize("value, field, message", [
