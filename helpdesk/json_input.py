@@ -151,17 +151,19 @@ class Text:
 
 @dataclass(frozen=True)
 class Int:
-    """An integer (never a bool or a float) from min_value to max_value; from_text: "42" too, and ""
-    is absent."""
+    """An integer (never a bool or a float) from min_value to max_value; from_text: "42" too."""
 
     min_value: int = -MAX_NUMBER
     max_value: int = MAX_NUMBER
     required: bool = True
     default: object = None
     from_text: bool = False
+    empty_is_absent: bool = False  # "" counts as absent (e.g. an empty data- attribute)
 
     def clean(self, value, name):
-        if self.from_text and value == "" and not self.required:  # an empty form or data- attribute
+        if self.empty_is_absent and value == "":
+            if self.required:
+                raise InvalidInput(f"{name} is required.", field=name)
             return self.default
         if self.from_text and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
             value = int(value)

@@ -55,7 +55,7 @@ def not_int(low=0):
     def wrong(fragment):
         digits = fragment.strip('"')
         return fragment != "null" and not (re.fullmatch(r"-?\d{1,16}", digits) and low <= int(digits) <= 2**53)
-    return values.filter(wrong) | st.sampled_from(BAD_NUMBERS + ['"12a"', '"٣"', f'"{low - 1}"', str(low - 1)])
+    return values.filter(wrong) | st.sampled_from(BAD_NUMBERS + ['""', '"12a"', '"٣"', f'"{low - 1}"', str(low - 1)])
 
 
 def text_except(valid):

@@ -34,7 +34,7 @@ _CLIENT_ID = Text(max_length=MAX_CLIENT_ID)
 _HELLO = Object({  # which identity fields are missing, forged or expired is identity.verify's to say
     "site": Text(max_length=50, required=False, blank=True, default=""),
     "user_id": Text(max_length=None, required=False, blank=True),
-    "expires": Int(min_value=0, from_text=True, required=False),
+    "expires": Int(min_value=0, from_text=True, required=False, empty_is_absent=True),
     "signature": Text(max_length=None, required=False, blank=True),
     "name": Text(max_length=1000, required=False, blank=True, default=""),
     "last_seen": Int(min_value=0, required=False, default=0),

@@ -129,6 +129,7 @@ def test_a_badly_signed_call_is_401_and_changes_nothing(client, office, how, sta
     (b'{"customer": {"user_id": ["cust-7"]}}', "customer.user_id must be text"),
     (b'{"customer": {"user_id": {"id": "cust-7"}}}', "customer.user_id must be text"),
     (b'{"ticket_id": [1]}', "ticket_id must be a positive integer"),
+    (b'{"ticket_id": "", "customer": {"user_id": "cust-7"}}', "ticket_id must be a positive integer"),
 ])
 def test_a_bad_body_is_400_with_a_clear_error_and_changes_nothing(client, office, body, message):
     support, sales, customer, ticket, endpoint, secret = office
