@@ -17,7 +17,7 @@ from helpdesk.secret_store import SecretUnavailable
 from . import identity, services
 from .limits import TokenBucket
 from .live import chat_group, queue_group
-from .protocol import FATAL, MAX_CLIENT_ID, error, message_frame
+from .protocol import FATAL, FrameError, error, message_frame, read
 
 
 TYPING_INTERVAL = 1.0  # seconds between two typing notices sent to the agents
@@ -75,17 +75,15 @@ class WidgetConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None:
             return await self.send_json(error("bad_frame", "Frames must be JSON text."))
-        if len(text_data) > settings.CHAT_MAX_MESSAGE_CHARS * 8 + 2048:
-            return await self.send_json(error("too_long", "That frame is too large."))
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            return await self.send_json(error("bad_json", "That frame is not valid JSON."))
-        kind = frame.get("type") if isinstance(frame, dict) else None
+            kind, frame = read(text_data, settings.CHAT_MAX_MESSAGE_CHARS * 8 + 2048)
+        except FrameError as exc:
+            await self.send_json(error(exc.code, exc.text, **exc.extra))
+            if exc.code in FATAL:
+                await self.close(code=FATAL[exc.code])
+            return
         handler = {"hello": self.on_hello, "resume": self.on_hello, "message": self.on_message,
-                   "close": self.on_close, "typing": self.on_typing, "ping": self.on_ping}.get(kind)
-        if handler is None:
-            return await self.send_json(error("bad_type", f"Unknown frame type: {str(kind)[:40]!r}."))
+                   "close": self.on_close, "typing": self.on_typing, "ping": self.on_ping}[kind]
         if self.customer is None and kind not in ("hello", "resume", "ping"):
             return await self.send_json(error("hello_first", "Send a hello frame with the signed identity first."))
         await handler(frame)
@@ -115,12 +113,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "history", "messages": await self._new_messages()})
 
     async def on_message(self, frame):
-        client_id, body = frame.get("client_id"), frame.get("body")
-        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID or not helpdesk.storable_text(client_id):
-            return await self.send_json(error(
-                "bad_field", f"client_id must be text of 1 to {MAX_CLIENT_ID} characters, with no NUL or lone surrogate."))
-        if not isinstance(body, str):
-            return await self.send_json(error("bad_field", "body must be text.", client_id=client_id))
+        client_id, body = frame["client_id"], frame["body"]  # shape checked by protocol.read
         if len(body.strip()) > settings.CHAT_MAX_MESSAGE_CHARS:
             return await self.send_json(error(
                 "too_long", f"The message is longer than {settings.CHAT_MAX_MESSAGE_CHARS} characters.", client_id=client_id))

@@ -12,9 +12,11 @@ import time
 
 from django.conf import settings
 
+from helpdesk import json_input
 from helpdesk.services import storable_text
 
 MAX_USER_ID = 100
+EXPIRES = json_input.Int(min_value=0, from_text=True)
 
 
 class IdentityError(Exception):
@@ -44,10 +46,13 @@ def verify(secret, user_id, expires, signature, *, now=None):
     if not isinstance(user_id, str) or len(user_id) > MAX_USER_ID or "\n" in user_id or not storable_text(user_id):
         raise IdentityError("bad_identity", f"user_id must be text of at most {MAX_USER_ID} characters, on one line, with no NUL.")
     try:
-        expires = int(expires)
-    except (TypeError, ValueError):
+        expires = EXPIRES.clean(expires, "expires")
+    except json_input.InvalidInput:
         raise IdentityError("bad_identity", "expires must be a Unix time in seconds.") from None
-    if not isinstance(signature, str) or not hmac.compare_digest(sign(secret, user_id, expires), signature.lower()):
+    expected = sign(secret, user_id, expires)
+    if not json_input.is_hex(signature, len(expected)):
+        raise IdentityError("bad_identity", f"signature must be {len(expected)} hexadecimal characters.")
+    if not hmac.compare_digest(expected, signature.lower()):
         raise IdentityError("forged", "The identity signature does not match; it was not signed by this site.")
     now = now if now is not None else time.time()
     if expires <= now:

@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.db import models
+
+from helpdesk.json_input import JSONFormField
 
 from .models import Delivery, IncomingEndpoint, OutgoingEndpoint
 
@@ -12,6 +15,7 @@ class IncomingEndpointAdmin(admin.ModelAdmin):
 @admin.register(OutgoingEndpoint)
 class OutgoingEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "enabled"]
+    formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
 
 
 @admin.register(Delivery)

@@ -9,13 +9,12 @@ Body (JSON, signed, see signing.py), naming either the ticket or the customer:
                                                           their open tickets end; tickets stay open
 
 A user_id is unique per chat site (and among customers created in the helpdesk): "customer": {"user_id":
-"cust-7", "site": "shop"} names the customer of chat site "shop", "site": null the helpdesk's own. Without
+"cust-7", "site": "shop"} names the customer of chat site "shop", "site": "" the helpdesk's own. Without
 "site" the user_id must match one customer only.
 
 Every refusal is a WebhookError with an HTTP status and a sentence; nothing changes on refusal.
 """
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from helpdesk import json_input
 from helpdesk import services as helpdesk
 from helpdesk.chat import services as chat_services
 from helpdesk.chat.models import Chat
@@ -34,6 +34,14 @@ from . import signing
 from .models import IncomingEndpoint, SeenSignature
 
 MAX_REASON = 200
+BODY = json_input.Object({
+    "ticket_id": json_input.Int(min_value=1, from_text=True, required=False),
+    "customer": json_input.Object({
+        "user_id": json_input.Text(max_length=200),
+        "site": json_input.Text(max_length=50, blank=True, required=False),
+    }, required=False),
+    "reason": json_input.Text(max_length=MAX_REASON, blank=True, required=False, default=""),
+})
 
 logger = logging.getLogger(__name__)
 
@@ -66,34 +74,19 @@ class Outcome:
 
 
 def parse(body):
-    """The request a body asks for, or WebhookError(400)."""
+    """The request a body asks for, or WebhookError(400, or 413 for a body over the size limit)."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookError(400, "The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise WebhookError(400, "The body must be a JSON object.")
-    has_ticket, has_customer = "ticket_id" in data, "customer" in data
-    if has_ticket == has_customer:
+        data = json_input.parse(body, BODY, max_size=settings.WEBHOOK_MAX_BODY_BYTES)
+    except json_input.InvalidInput as exc:
+        raise WebhookError(413 if exc.code == "too_large" else 400, exc.reason) from None
+    if (data["ticket_id"] is None) == (data["customer"] is None):
         raise WebhookError(400, "Name exactly one of ticket_id or customer.user_id.")
-    reason = data.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON or not helpdesk.storable_text(reason):
-        raise WebhookError(400, f"reason must be a string of at most {MAX_REASON} characters, with no NUL or lone surrogate.")
-    if has_ticket:
-        ticket_id = data["ticket_id"]
-        if isinstance(ticket_id, str) and ticket_id.isascii() and ticket_id.isdigit():
-            ticket_id = int(ticket_id)
-        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or not 0 < ticket_id < 2**63:
-            raise WebhookError(400, "ticket_id must be a positive integer.")
-        return Request(ticket_id=ticket_id, reason=reason)
+    if data["ticket_id"] is not None:
+        return Request(ticket_id=data["ticket_id"], reason=data["reason"])
     customer = data["customer"]
-    user_id = customer.get("user_id") if isinstance(customer, dict) else None
-    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 200 or not helpdesk.storable_text(user_id):
-        raise WebhookError(400, "customer.user_id must be a non-empty string of at most 200 characters, with no NUL or lone surrogate.")
-    site = customer.get("site")
-    if site is not None and (not isinstance(site, str) or not site or len(site) > 50 or not helpdesk.storable_text(site)):
-        raise WebhookError(400, "customer.site must be a chat site key (a string of at most 50 characters), or null for a customer created in the helpdesk.")
-    return Request(customer_user_id=user_id, customer_site_given="site" in customer, customer_site=site, reason=reason)
+    site = customer["site"]  # None: not given; "": the helpdesk's own customer; else a chat site key
+    return Request(customer_user_id=customer["user_id"], customer_site_given=site is not None,
+                   customer_site=site or None, reason=data["reason"])
 
 
 def check_size(length):
@@ -151,7 +144,7 @@ def _customer(request):
         raise WebhookError(404, "No customer with this user_id" + (" on this site." if request.customer_site_given else "."))
     if len(found) > 1:
         raise WebhookError(409, "Customers of several chat sites have this user_id: name one with customer.site "
-                                "(the site key, or null for a customer created in the helpdesk).")
+                                "(the site key, or "" for a customer created in the helpdesk).")
     return found[0]
 
 

@@ -9,6 +9,8 @@ import hashlib
 import hmac
 import time
 
+from helpdesk.json_input import is_hex
+
 TIMESTAMP_HEADER = "X-Helpdesk-Timestamp"
 SIGNATURE_HEADER = "X-Helpdesk-Signature"
 WINDOW = 300
@@ -40,6 +42,6 @@ def verify(secret, timestamp, signature_header, body, now=None):
     expected = signature(secret, timestamp, body)
     for part in signature_header.split(","):
         scheme, _, value = part.strip().partition("=")
-        if scheme == "v1" and hmac.compare_digest(value.encode(), expected.encode()):
+        if scheme == "v1" and is_hex(value, len(expected)) and hmac.compare_digest(value.lower(), expected):
             return expected
     raise SignatureError("The signature does not match the body and timestamp.")

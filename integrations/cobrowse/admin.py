@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.db import models
+
+from helpdesk.json_input import JSONFormField
 
 from .models import JwtPolicy, SessionLink
 
@@ -6,6 +9,7 @@ from .models import JwtPolicy, SessionLink
 @admin.register(JwtPolicy)
 class JwtPolicyAdmin(admin.ModelAdmin):
     list_display = ["team", "enabled", "updated_at", "updated_by"]
+    formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
 
 
 @admin.register(SessionLink)

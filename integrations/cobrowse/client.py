@@ -125,7 +125,7 @@ class CobrowseClient:
         if response.status_code < 400:
             try:
                 return response.json()
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than json can parse
                 raise Unavailable("Cobrowse answered with something that is not JSON.", response.status_code) from exc
         error = self._error(response)
         if isinstance(error, TokenExpired) and retry_expired:
@@ -144,7 +144,7 @@ class CobrowseClient:
         try:
             body = response.json()
             error_id, message = body.get("id"), body.get("message") or ""
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             error_id, message = None, response.text[:200]
         if status == 401:
             if message == "jwt expired":

@@ -7,10 +7,12 @@ does not grant is refused by the service.
 """
 
 import json
+import math
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from helpdesk import json_input
 from helpdesk import services as helpdesk
 
 from .models import JwtPolicy
@@ -24,12 +26,10 @@ MAX_LENGTH = 8000
 
 def parse(text):
     """A policy from the editor's JSON text, validated; raises ValidationError with every problem."""
-    if len(text) > MAX_LENGTH:
-        raise ValidationError(f"The policy is too long (at most {MAX_LENGTH} characters).")
     try:
-        policy = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError(f"Not valid JSON: {exc}.") from None
+        policy = json_input.loads(text, max_size=MAX_LENGTH, what="policy")
+    except json_input.InvalidInput as exc:
+        raise ValidationError(exc.reason) from None
     validate(policy)
     return policy
 
@@ -82,7 +82,7 @@ def _resource_errors(resource, value):
             for key, item in data.items():
                 if not key.strip():
                     errors.append(f"{resource}.custom_data has an empty key.")
-                if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not _finite(item):
                     errors.append(f"{resource}.custom_data.{key} must be a string or a number.")
     if "id" in value and (not isinstance(value["id"], str) or not value["id"]):
         errors.append(f"{resource}.id must be a non-empty string.")
@@ -91,6 +91,10 @@ def _resource_errors(resource, value):
         if not isinstance(perms, list) or not perms or any(p not in PERMISSIONS for p in perms):
             errors.append(f"{resource}.permissions must be a non-empty list of {' and '.join(PERMISSIONS)}.")
     return errors
+
+
+def _finite(value):
+    return not isinstance(value, (int, float)) or (math.isfinite(value) and abs(value) <= json_input.MAX_NUMBER)
 
 
 def pretty(policy):

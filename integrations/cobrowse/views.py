@@ -1,13 +1,12 @@
 """The ticket page's co-browse endpoints: the device panel, the JS bridge and token refresh."""
 
-import json
-
 from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk import json_input
 from helpdesk.views.common import agent_required, get_ticket_or_404
 
 from . import services, tokens
@@ -16,6 +15,11 @@ from .client import SESSION_ID_RE, CobrowseError, NotConfigured
 BRIDGE_EVENTS = {"session.loaded", "session.updated", "tool", "left"}
 TOOLS = {"laser", "drawing", "control", "clear", "full_device", "remote_control", "end"}
 MAX_BODY = 4096
+REPORT = json_input.Object({
+    "event": json_input.Text(choices=tuple(BRIDGE_EVENTS)),
+    "session_id": json_input.Text(max_length=128, pattern=SESSION_ID_RE, expected="a Cobrowse session id"),
+    "tool": json_input.Text(choices=tuple(TOOLS), required=False),
+})
 
 
 def _error(message, status):
@@ -49,21 +53,11 @@ def panel(request, ticket_id):
 def bridge(request, ticket_id):
     """What the page's JS bridge saw in the embed. The session id is verified, never trusted."""
     ticket = get_ticket_or_404(request, ticket_id)
-    if len(request.body) > MAX_BODY:
-        return _error("The report is too large.", 413)
     try:
-        report = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error("The report is not valid JSON.", 400)
-    if not isinstance(report, dict):
-        return _error("The report must be a JSON object.", 400)
-    event, session_id = report.get("event"), report.get("session_id")
-    if event not in BRIDGE_EVENTS:
-        return _error(f"Unknown event; expected one of {', '.join(sorted(BRIDGE_EVENTS))}.", 400)
-    if not isinstance(session_id, str) or not session_id:
-        return _error("session_id must be a non-empty string.", 400)
-    if not SESSION_ID_RE.match(session_id):
-        return _error("That is not a Cobrowse session id.", 400)
+        report = json_input.parse(request.body, REPORT, max_size=MAX_BODY, what="report")
+    except json_input.InvalidInput as exc:
+        return _error(exc.reason, 413 if exc.code == "too_large" else 400)
+    event, session_id = report["event"], report["session_id"]
     try:
         if event == "session.loaded":
             link, created = services.link_session(ticket, request.agent, session_id)
@@ -75,9 +69,9 @@ def bridge(request, ticket_id):
                 return _error("This session is not linked to this ticket.", 404)
             created = False
             if event == "tool":
-                tool = report.get("tool")
-                if tool not in TOOLS:
-                    return _error("Unknown tool.", 400)
+                tool = report["tool"]
+                if tool is None:
+                    return _error(f"tool is required; one of {', '.join(sorted(TOOLS))}.", 400)
                 services.record_tool(ticket, request.agent, session_id, tool)
             else:
                 services.record_left(ticket, request.agent, session_id)

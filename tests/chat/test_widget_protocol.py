@@ -1,5 +1,6 @@
 """The widget's websocket protocol: identity, messages stored before ack, resume, limits, escaping."""
 
+import json
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from helpdesk import services as helpdesk
 from helpdesk.chat import identity
 from helpdesk.chat.consumers import WidgetConsumer
 from helpdesk.chat.models import Chat
-from helpdesk.models import Message, Ticket
+from helpdesk.models import Customer, Message, Ticket
 from helpdesk.routing import websocket_urlpatterns
 from tests import factories as f
 from tests.chat.helpers import hello, nothing_more, open_widget, receive, say, site, widget
@@ -47,7 +48,8 @@ async def test_unsigned_forged_expired_and_unknown_identities_are_refused_with_a
     }
     # Another user's id with this user's signature is a forgery too.
     cases_other = {**good, "user_id": "cust-2"}
-    for code, frame in [*cases.items(), ("forged", cases_other)]:
+    no_expiry = {**good, "expires": ""}  # what the widget sends when data-expires is missing
+    for code, frame in [*cases.items(), ("forged", cases_other), ("unsigned", no_expiry)]:
         error, close_code = await refused(frame)
         assert error["type"] == "error" and error["code"] == code, (code, error)
         assert error["text"]
@@ -60,6 +62,76 @@ async def test_an_origin_not_allowed_for_the_site_is_refused(shop):
     for origin in ("http://evil.test", None):
         error, code = await refused(hello(s), origin=origin)
         assert error["code"] == "origin_not_allowed" and code == 4403
+
+
+def hello_text(site_, field, raw):
+    """A hello frame's text whose field holds raw JSON text (NaN, 1e999: what json.dumps cannot write)."""
+    return json.dumps({**hello(site_), field: "@raw@"}).replace('"@raw@"', raw)
+
+
+@pytest.mark.parametrize("field, raw", [
+    ("signature", '"é"'), ("signature", json.dumps("é" * 64)), ("signature", json.dumps("g" * 64)),
+    ("signature", '["abc"]'), ("expires", "true"), ("expires", "1.5e9"), ("expires", '"soon"'), ("expires", "-5"),
+    ("user_id", '["cust-1"]'), ("user_id", '{"id": 1}'), ("site", '{"key": "shop"}'), ("site", json.dumps("s" * 51)),
+    ("name", "[1]"), ("last_seen", "true"), ("last_seen", "-1"), ("last_seen", '"12"'),
+])
+async def test_a_hello_that_is_not_the_documented_shape_is_a_bad_identity_and_closes(shop, field, raw):
+    s, _ = shop
+    ws = widget()
+    assert (await ws.connect())[0]
+    await ws.send_to(text_data=hello_text(s, field, raw))
+    error = await ws.receive_json_from(timeout=3)
+    assert error["type"] == "error" and error["code"] == "bad_identity" and field in error["text"], error
+    closed = await ws.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4401}
+    assert not await sync_to_async(Customer.objects.exists)()
+
+
+@pytest.mark.parametrize("field, raw, reason", [
+    ("expires", "1e999", "too large"), ("expires", "NaN", "NaN is not allowed"),
+    ("expires", "Infinity", "Infinity is not allowed"), ("expires", "1" + "0" * 30, "too large"),
+    ("last_seen", "1" + "0" * 20, "too large"), ("name", "[" * 10_000 + "]" * 10_000, "nested more than 20 levels"),
+])
+async def test_numbers_json_cannot_hold_exactly_and_deep_nesting_in_a_hello_are_refused_and_the_socket_stays(
+        shop, field, raw, reason):
+    s, _ = shop
+    ws = widget()
+    assert (await ws.connect())[0]
+    await ws.send_to(text_data=hello_text(s, field, raw))
+    error = await ws.receive_json_from(timeout=3)
+    assert error["type"] == "error" and error["code"] in ("bad_number", "too_deep") and reason in error["text"], error
+    assert await ws.receive_nothing(timeout=0.2)  # not closed
+    assert not await sync_to_async(Customer.objects.exists)()
+    await ws.send_json_to(hello(s))
+    assert (await receive(ws, "welcome", "error"))["type"] == "welcome"
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("text, code, reason", [
+    ('{"type": {"message": 1}}', "bad_type", "type must be one of"),
+    ('{"type": ["ping"]}', "bad_type", "type must be one of"),
+    ("[" * 10_000 + "]" * 10_000, "too_deep", "nested more than 20 levels"),
+    ('{"type": "ping", "x": ' + '{"a": ' * 3000 + "1" + "}" * 3001, "too_deep", "nested more than 20 levels"),
+    ('{"type": "message", "client_id": "c-1", "body": "hi", "x": NaN}', "bad_number", "NaN is not allowed"),
+    ('{"type": "message", "client_id": "c-1", "body": "hi", "x": 1e999}', "bad_number", "too large"),
+    ('{"type": "typing", "x": -Infinity}', "bad_number", "-Infinity is not allowed"),
+    ('{"type": "close", "x": ' + "9" * 5000 + "}", "bad_number", "too large"),
+    ('{"type": "message", "client_id": ["c-1"], "body": "hi"}', "bad_field", "client_id must be text"),
+    ('{"type": "message", "client_id": "c-1", "body": ["hi"]}', "bad_field", "body must be text"),
+])
+async def test_frames_that_are_not_the_documented_shape_get_an_error_and_change_nothing(shop, text, code, reason):
+    s, _ = shop
+    ws, _, _ = await open_widget(s)
+    await say(ws, "first", "c-0")
+    await receive(ws, "message")
+    await ws.send_to(text_data=text)
+    error = await receive(ws, "error", "ack", "closed", "pong")
+    assert error["type"] == "error" and error["code"] == code and reason in error["text"], error
+    await ws.send_json_to({"type": "ping"})
+    assert (await receive(ws, "pong", "error"))["type"] == "pong"
+    assert await sync_to_async(Message.objects.count)() == 1
+    assert (await sync_to_async(Chat.objects.get)()).state == "waiting"
+    await ws.disconnect()
 
 
 async def test_messages_before_hello_are_refused_and_the_connection_stays_usable(shop):

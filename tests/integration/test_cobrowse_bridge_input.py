@@ -28,12 +28,24 @@ def post(client, ticket, body, raw=False):
 @pytest.mark.parametrize("body,status,message", [
     ("{not json", 400, "not valid JSON"),
     ("[1, 2]", 400, "must be a JSON object"),
-    ('{"event": "session.exploded", "session_id": "abc"}', 400, "Unknown event"),
-    ('{"event": "session.loaded"}', 400, "session_id must be"),
+    ('{"event": "session.exploded", "session_id": "abc"}', 400, "event must be one of"),
+    ('{"event": "session.loaded"}', 400, "session_id is required"),
     ('{"event": "session.loaded", "session_id": 42}', 400, "session_id must be"),
-    ('{"event": "session.loaded", "session_id": "../../etc"}', 400, "not a Cobrowse session id"),
-    ('{"event": "tool", "session_id": "a\\u0000b", "tool": "laser"}', 400, "not a Cobrowse session id"),
+    ('{"event": "session.loaded", "session_id": "../../etc"}', 400, "session_id must be a Cobrowse session id"),
+    ('{"event": "tool", "session_id": "a\\u0000b", "tool": "laser"}', 400, "session_id must be a Cobrowse session id"),
     ('{"event": "tool", "session_id": "abc", "tool": "laser"}', 404, "not linked"),
+    # Regressions: each of these was a 500.
+    ('{"event": ["session.loaded"], "session_id": "abc"}', 400, "event must be one of"),
+    ('{"event": {"session.loaded": 1}, "session_id": "abc"}', 400, "event must be one of"),
+    ('{"event": "tool", "session_id": "abc", "tool": ["laser"]}', 400, "tool must be one of"),
+    ('{"event": "tool", "session_id": "abc", "tool": {"a": 1}}', 400, "tool must be one of"),
+    ("[" * 2000 + "]" * 2000, 400, "nested more than 20 levels"),
+    ('{"event": "left", "session_id": "abc", "x": ' + "[" * 1500 + "]" * 1500 + "}", 400, "nested more than 20 levels"),
+    ("[" * 10_000 + "]" * 10_000, 413, "larger than 4096 bytes"),
+    ('{"event": "left", "session_id": "abc", "x": NaN}', 400, "NaN is not allowed"),
+    ('{"event": "left", "session_id": "abc", "x": 1e999}', 400, "too large"),
+    # A trailing newline passed the old session id check.
+    ('{"event": "left", "session_id": "abc\\n"}', 400, "session_id must be a Cobrowse session id"),
 ])
 def test_bad_reports_are_refused(setup, body, status, message):
     client, ticket = setup

@@ -10,7 +10,7 @@ from helpdesk import services as helpdesk
 from helpdesk.chat import services as chat_services
 from helpdesk.chat.models import Chat
 from helpdesk.models import Event, Ticket
-from helpdesk.webhooks import services
+from helpdesk.webhooks import services, signing
 from helpdesk.webhooks.models import IncomingEndpoint
 from integrations.cobrowse.models import SessionLink
 from tests import factories as f
@@ -109,7 +109,7 @@ def test_a_badly_signed_call_is_401_and_changes_nothing(client, office, how, sta
     (b'{"ticket_id": -3}', "positive integer"),
     (b'{"ticket_id": true}', "positive integer"),
     (b'{"ticket_id": 1.5}', "positive integer"),
-    (b'{"ticket_id": 99999999999999999999999}', "positive integer"),
+    (b'{"ticket_id": 99999999999999999999999}', "too large"),
     (b'{"customer": "cust-7"}', "customer.user_id"),
     (b'{"customer": {"user_id": ""}}', "customer.user_id"),
     (b'{"customer": {"user_id": 7}}', "customer.user_id"),
@@ -118,12 +118,40 @@ def test_a_badly_signed_call_is_401_and_changes_nothing(client, office, how, sta
     (b'{"ticket_id": 1, "reason": "\\ud800"}', "lone surrogate"),
     (b'{"customer": {"user_id": "cust\\u0000"}}', "no NUL"),
     (b'{"customer": {"user_id": "\\udfff"}}', "lone surrogate"),
+    # Regressions: each of these was a 500.
+    (b"[" * 10_000 + b"]" * 10_000, "nested more than 20 levels"),
+    (b'{"customer": {"user_id": ' + b"[" * 10_000 + b"]" * 10_000 + b"}}", "nested more than 20 levels"),
+    (b'{"ticket_id": 1, "x": ' + b'{"a": ' * 21 + b"1" + b"}" * 22, "nested more than 20 levels"),
+    (b'{"ticket_id": 1e999}', "too large"),
+    (b'{"ticket_id": 1, "reason": NaN}', "NaN is not allowed"),
+    (b'{"ticket_id": Infinity}', "Infinity is not allowed"),
+    (b'{"ticket_id": ' + b"9" * 5000 + b"}", "too large"),
+    (b'{"customer": {"user_id": ["cust-7"]}}', "customer.user_id must be text"),
+    (b'{"customer": {"user_id": {"id": "cust-7"}}}', "customer.user_id must be text"),
+    (b'{"ticket_id": [1]}', "ticket_id must be a positive integer"),
+    (b'{"ticket_id": "", "customer": {"user_id": "cust-7"}}', "ticket_id must be a positive integer"),
 ])
 def test_a_bad_body_is_400_with_a_clear_error_and_changes_nothing(client, office, body, message):
     support, sales, customer, ticket, endpoint, secret = office
     response = call(client, endpoint, secret, body)
     assert response.status_code == 400 and message in response.json()["error"]
     assert state_of(ticket) == ("open", ["opened"])
+
+
+@pytest.mark.parametrize("signature", ["v1=" + "é" * 64, "v1=é", "v1=" + "g" * 64, "v1=" + "٣" * 64, "é=é, v1=\u00ff"])
+def test_a_signature_that_is_not_ascii_hex_is_401(client, office, signature):
+    support, sales, customer, ticket, endpoint, secret = office
+    response = call(client, endpoint, secret, {"ticket_id": ticket.pk}, signature=signature)
+    assert response.status_code == 401 and "does not match" in response.json()["error"]
+    assert state_of(ticket) == ("open", ["opened"])
+
+
+def test_an_upper_case_hex_signature_is_the_same_signature(client, office):
+    support, sales, customer, ticket, endpoint, secret = office
+    body = json.dumps({"ticket_id": ticket.pk}).encode()
+    signature = signing.headers(secret, body)[signing.SIGNATURE_HEADER]
+    response = call(client, endpoint, secret, body, signature="v1=" + signature.removeprefix("v1=").upper())
+    assert response.status_code == 200 and state_of(ticket)[0] == "closed"
 
 
 def test_a_huge_body_is_413(client, office):
