@@ -10,6 +10,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from helpdesk import services as helpdesk
+from helpdesk.agent_sockets import AgentSocket
 from helpdesk.live import ticket_group
 
 from . import identity, services
@@ -210,22 +211,24 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
 
 @database_sync_to_async
-def _agent_of(user):
-    return getattr(user, "agent", None) if user.is_authenticated else None
-
-
-@database_sync_to_async
 def _render_queue(agent):
     return render_to_string("chat/_queue.html", {"waiting": list(services.waiting_chats(agent)),
                                                  "mine": list(services.active_chats(agent)), "live": True})
 
 
-class QueueConsumer(AsyncWebsocketConsumer):
-    """An agent's /chats/ page: the queue fragment is pushed whenever a chat of theirs changes."""
+class QueueConsumer(AgentSocket):
+    """An agent's /chats/ page: the queue fragment is pushed whenever a chat of theirs changes.
+    Its groups follow the agent's team and role: it closes when either changes (the page reconnects)."""
+
+    def still_allowed(self, agent):
+        if self.agent is None:  # connecting: every agent has a queue
+            return True
+        return (agent.sees_all_teams, agent.team_id) == (self.agent.sees_all_teams, self.agent.team_id)
 
     async def connect(self):
         self.groups_joined = []
-        self.agent = await _agent_of(self.scope["user"])
+        self.agent = None
+        self.agent = await self.authorize()
         if self.agent is None:
             return await self.close(code=4403)
         if self.agent.sees_all_teams:
@@ -237,6 +240,7 @@ class QueueConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code):
+        await self.leave()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -244,4 +248,5 @@ class QueueConsumer(AsyncWebsocketConsumer):
         pass
 
     async def queue_changed(self, event):
-        await self.send(text_data=await _render_queue(self.agent))
+        if await self.may_push():
+            await self.send(text_data=await _render_queue(self.agent))

@@ -6,7 +6,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk.views.common import agent_required, get_ticket_or_404
+from helpdesk import access
+from helpdesk.views.common import agent_required
 
 from . import services, tokens
 from .client import SESSION_ID_RE, CobrowseError
@@ -27,7 +28,7 @@ def panel(request, ticket_id):
 
     Loaded by htmx after the page is shown, so a slow or absent service never blocks a render.
     """
-    ticket = get_ticket_or_404(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     client = services.agent_client(request.agent)
     context = {"ticket": ticket, "devices": [], "sessions": [], "error": None}
     try:
@@ -44,7 +45,7 @@ def panel(request, ticket_id):
 @agent_required
 def bridge(request, ticket_id):
     """What the page's JS bridge saw in the embed. The session id is verified, never trusted."""
-    ticket = get_ticket_or_404(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     if len(request.body) > MAX_BODY:
         return _error("The report is too large.", 413)
     try:
@@ -66,7 +67,7 @@ def bridge(request, ticket_id):
         elif event == "session.updated":
             link, created = services.record_session_update(ticket, request.agent, session_id), False
         else:
-            link = ticket.session_links.filter(session_id=session_id).first()
+            link = access.session_link_or_none(request.agent, ticket, session_id)
             if link is None:
                 return _error("This session is not linked to this ticket.", 404)
             created = False
