@@ -9,7 +9,6 @@ The rule: agents see their team's tickets, supervisors and admins every ticket. 
 with at least one visible ticket; a chat or a session link with its ticket.
 """
 
-from channels.db import database_sync_to_async
 from django.apps import apps
 from django.shortcuts import get_object_or_404
 
@@ -98,9 +97,3 @@ def session_link_or_none(agent, ticket, session_id):
 
 def session_link_or_404(agent, ticket, session_id):
     return get_object_or_404(visible_session_links(agent).filter(ticket=ticket), session_id=str(session_id))
-
-
-# --- for websocket consumers --------------------------------------------------------------------
-
-agent_of_async = database_sync_to_async(agent_of)
-can_see_ticket_async = database_sync_to_async(can_see_ticket)

@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
+from .. import access
 from ..models import Agent
 
 
@@ -14,7 +15,7 @@ def agent_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        agent = getattr(request.user, "agent", None)  # read with the user (auth_backend)
+        agent = access.agent_of(request.user)  # read with the user (auth_backend)
         if agent is None:
             raise PermissionDenied("This account has no helpdesk profile.")
         request.agent = agent
