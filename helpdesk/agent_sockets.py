@@ -35,7 +35,8 @@ from .auth_backend import AgentModelBackend
 from .models import Agent
 
 RECHECK_SECONDS = 5.0
-CLOSE_CODE = 4403
+CLOSE_CODE = 4403  # access lost: the page's ws extension does not reconnect
+RECONNECT_CODE = 1012  # "service restart": the page reconnects (and is authorized afresh)
 
 
 def user_group(user_id):
@@ -121,7 +122,7 @@ def current_agent(user_id, session_key=None):
 class AgentSocket(AsyncWebsocketConsumer):
     """Base of the agents' websockets. Subclasses call authorize() in connect(), leave() in
     disconnect(), guard each push with `if await self.may_push():`, and say what access means for
-    them in still_allowed()."""
+    them in still_allowed() (and, optionally, what else a fresh read changes in rechecked())."""
 
     clock = staticmethod(time.monotonic)
 
@@ -169,12 +170,16 @@ class AgentSocket(AsyncWebsocketConsumer):
         if agent is None:
             await self._revoke()
             return False
+        return await self.rechecked(agent)
+
+    async def rechecked(self, agent):
+        """The agent as read again, still allowed: whether to keep pushing (False after closing)."""
         return True
 
-    async def _revoke(self):
+    async def _revoke(self, code=CLOSE_CODE):
         if not self.revoked:
             self.revoked = True
-            await self.close(code=CLOSE_CODE)
+            await self.close(code=code)
 
     async def access_revoked(self, event):
         if event.get("session") is None or event["session"] == _session_tag(self.session_key):

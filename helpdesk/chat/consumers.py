@@ -10,7 +10,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from helpdesk import services as helpdesk
-from helpdesk.agent_sockets import AgentSocket
+from helpdesk.agent_sockets import RECONNECT_CODE, AgentSocket
 from helpdesk.live import ticket_group
 
 from . import identity, services
@@ -217,17 +217,20 @@ def _render_queue(agent):
 
 
 class QueueConsumer(AgentSocket):
-    """An agent's /chats/ page: the queue fragment is pushed whenever a chat of theirs changes.
-    Its groups follow the agent's team and role: it closes when either changes (the page reconnects)."""
+    """An agent's /chats/ page: the queue fragment is pushed whenever a chat of theirs changes."""
 
     def still_allowed(self, agent):
-        if self.agent is None:  # connecting: every agent has a queue
-            return True
-        return (agent.sees_all_teams, agent.team_id) == (self.agent.sees_all_teams, self.agent.team_id)
+        return True  # every agent has a queue
+
+    async def rechecked(self, agent):
+        # Its groups follow the agent's team and role: after a change the page reconnects to the new ones.
+        if (agent.sees_all_teams, agent.team_id) != (self.agent.sees_all_teams, self.agent.team_id):
+            await self._revoke(code=RECONNECT_CODE)
+            return False
+        return True
 
     async def connect(self):
         self.groups_joined = []
-        self.agent = None
         self.agent = await self.authorize()
         if self.agent is None:
             return await self.close(code=4403)

@@ -194,12 +194,21 @@ async def test_pushes_are_checked_again_after_a_while(world, monkeypatch):
     assert await close_code(ws) == 4403
 
 
-async def test_the_chat_queue_socket_closes_when_the_team_changes(world):
+async def test_the_chat_queue_socket_asks_the_page_to_reconnect_when_the_team_changes(world):
     support, billing, alice, ticket = world
     ws = await opened(with_user(alice.user, "/ws/chats/queue/"))
     alice.team = billing
     await sync_to_async(alice.save)()
-    assert await close_code(ws) == 4403
+    assert await close_code(ws) == agent_sockets.RECONNECT_CODE  # to join the new team's queue
+
+
+async def test_the_chat_queue_socket_of_an_unchanged_agent_stays_open(world):
+    support, billing, alice, ticket = world
+    ws = await opened(with_user(alice.user, "/ws/chats/queue/"))
+    alice.display_name = "Alice A."
+    await sync_to_async(alice.save)()
+    assert await ws.receive_nothing(0.3)
+    await ws.disconnect()
 
 
 async def test_the_chat_queue_socket_of_a_signed_out_user_closes(world):
