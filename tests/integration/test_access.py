@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 
 from helpdesk import access
@@ -88,6 +89,9 @@ def test_a_chat_of_another_team_is_a_404_and_stays_untouched(client, world):
 def test_chat_helpers_follow_the_ticket_rule(world):
     ours, theirs = _chat(world["support"], "chat-ours"), _chat(world["billing"], "chat-theirs")
     assert set(access.visible_chats(world["alice"])) == {ours}
+    assert access.chat_or_404(world["alice"], ours.pk) == ours
+    with pytest.raises(Http404):
+        access.chat_or_404(world["alice"], theirs.pk)
     assert set(access.visible_chats(world["supervisor"])) == {ours, theirs}
     assert not access.visible_chats(world["homeless"]).exists()
 
@@ -101,6 +105,9 @@ def test_a_session_link_is_reached_only_through_its_visible_ticket(client, world
     assert access.session_link_or_none(alice, world["our_ticket"], "ses_theirs1234") is None  # another ticket's
     assert access.session_link_or_none(alice, world["our_ticket"], 42) is None
     assert access.session_link_or_none(world["admin"], world["their_ticket"], "ses_theirs1234") == their_link
+    assert access.session_link_or_404(alice, world["our_ticket"], "ses_ours123456") == our_link
+    with pytest.raises(Http404):
+        access.session_link_or_404(alice, world["their_ticket"], "ses_theirs1234")
     # Through the bridge: reporting on a session of another ticket finds nothing.
     client.force_login(alice.user)
     response = client.post(reverse("cobrowse_bridge", args=[world["our_ticket"].pk]),
