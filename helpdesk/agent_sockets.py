@@ -1,8 +1,9 @@
 """Agent websockets keep being authorized for as long as they are open, not only when they connect.
 
 Every agent socket joins its user's group. Signing out closes that session's sockets; deactivating
-or deleting the user closes all of them; any change to the agent profile (team, role) makes each
-socket check again and close if its user may no longer see what it shows (code 4403).
+or deleting the user closes all of them; any change to the agent profile (team, role), a new
+password, or a ticket moved to another team makes each socket concerned check again and close if
+its user may no longer see what it shows (code 4403).
 
 Those messages can be lost (a full channel layer drops them), so each push is also checked before
 it is sent: the socket asks the database again when the user's access generation (in the cache,
@@ -32,7 +33,8 @@ from django.dispatch import receiver
 
 from . import access
 from .auth_backend import AgentModelBackend
-from .models import Agent
+from .live import ticket_group
+from .models import Agent, Ticket
 
 RECHECK_SECONDS = 5.0
 CLOSE_CODE = 4403  # access lost: the page's ws extension does not reconnect
@@ -102,6 +104,15 @@ def _agent_saved(sender, instance, created, **kwargs):
 @receiver(post_delete, sender=Agent)  # also when the user is deleted (cascade)
 def _agent_deleted(sender, instance, **kwargs):
     close_sockets(instance.user_id)
+
+
+@receiver(post_save, sender=Ticket)
+def _ticket_saved(sender, instance, created, update_fields=None, **kwargs):
+    """A ticket may have moved to another team (the services never change it; the admin may):
+    its viewers check again."""
+    if not created and (update_fields is None or "team" in update_fields):
+        group = ticket_group(instance.pk)
+        transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, {"type": "access.changed"}))
 
 
 # --- checking (sync, in the database thread) -----------------------------------------------------

@@ -146,6 +146,14 @@ async def test_a_team_change_stops_pushes_even_if_the_close_message_is_lost(worl
     assert await ws.receive_nothing(0.3)
 
 
+async def test_moving_the_ticket_to_another_team_closes_its_sockets_there(world):
+    support, billing, alice, ticket = world
+    ws = await opened(with_user(alice.user, f"/ws/tickets/{ticket.pk}/"))
+    ticket.team = billing  # as the admin would
+    await sync_to_async(ticket.save)()
+    assert await close_code(ws) == 4403
+
+
 async def test_a_supervisor_demoted_to_another_team_loses_the_ticket(world):
     support, billing, alice, ticket = world
     boss = await sync_to_async(f.agent)(billing, role=Agent.Role.SUPERVISOR)
