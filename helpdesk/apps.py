@@ -6,4 +6,4 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Helpdesk"
 
     def ready(self):
-        from . import live  # noqa: F401  (connects the live-push receivers)
+        from . import agent_sockets, live  # noqa: F401  (connect the socket-access and live-push receivers)

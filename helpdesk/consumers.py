@@ -1,21 +1,13 @@
 """Websocket consumers of the helpdesk."""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
+from . import access
+from .agent_sockets import AgentSocket
 from .fragments import render_fragment
 from .live import ticket_group
 from .models import TicketViewer
-from .services import visible_tickets
 from .versions import bump
-
-
-@database_sync_to_async
-def _viewer_agent(user, ticket_id):
-    agent = getattr(user, "agent", None) if user.is_authenticated else None
-    if agent is None or not visible_tickets(agent).filter(pk=ticket_id).exists():
-        return None
-    return agent
 
 
 @database_sync_to_async
@@ -32,14 +24,17 @@ def _leave(ticket_id, channel_name):
     return render_fragment(ticket_id, "viewers")
 
 
-class TicketConsumer(AsyncWebsocketConsumer):
+class TicketConsumer(AgentSocket):
     """An agent's ticket page: receives the page's fragments whenever the ticket changes, and
-    tells the other viewers who is looking at the ticket."""
+    tells the other viewers who is looking at the ticket. Closes when its agent loses the ticket."""
+
+    def still_allowed(self, agent):
+        return access.can_see_ticket(agent, self.ticket_id)
 
     async def connect(self):
         self.ticket_id = int(self.scope["url_route"]["kwargs"]["ticket_id"])
         self.group = None
-        agent = await _viewer_agent(self.scope["user"], self.ticket_id)
+        agent = await self.authorize()
         if agent is None:
             await self.close(code=4403)
             return
@@ -49,6 +44,7 @@ class TicketConsumer(AsyncWebsocketConsumer):
         await self._tell_viewers(await _join(self.ticket_id, agent, self.channel_name))
 
     async def disconnect(self, code):
+        await self.leave()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self._tell_viewers(await _leave(self.ticket_id, self.channel_name))
@@ -61,4 +57,5 @@ class TicketConsumer(AsyncWebsocketConsumer):
         pass
 
     async def ticket_html(self, event):
-        await self.send(text_data=event["html"])
+        if await self.may_push():
+            await self.send(text_data=event["html"])

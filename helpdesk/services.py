@@ -8,6 +8,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from .access import visible_tickets  # noqa: F401  (the visibility rule lives in access.py)
 from .models import Conversation, Customer, Event, Message, Ticket
 
 MAX_MESSAGE_LENGTH = 20_000
@@ -22,18 +23,6 @@ ticket_changed = Signal()
 
 class ActionError(Exception):
     """A domain action was refused; the message says why, in words for the user."""
-
-
-def visible_tickets(agent):
-    """Tickets an agent may see: their own team's, or all for supervisors and admins."""
-    qs = Ticket.objects.all()
-    if agent is None:
-        return qs.none()
-    if agent.sees_all_teams:
-        return qs
-    if agent.team_id is None:
-        return qs.none()
-    return qs.filter(team_id=agent.team_id)
 
 
 def record(ticket, actor, verb, **data):

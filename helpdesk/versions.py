@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import F
 
 from .models import Agent, Conversation, Event, Message, Ticket
-from .services import visible_tickets
+from .access import visible_tickets
 
 # Admin edits, and agents added by any means (the page offers every agent of the team for assignment).
 # Two columns: the newest admin log entry and the newest agent.

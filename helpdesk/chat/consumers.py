@@ -11,6 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from helpdesk import services as helpdesk
+from helpdesk.agent_sockets import RECONNECT_CODE, AgentSocket
 from helpdesk.live import ticket_group
 from helpdesk.secret_store import SecretUnavailable
 
@@ -214,22 +215,27 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
 
 @database_sync_to_async
-def _agent_of(user):
-    return getattr(user, "agent", None) if user.is_authenticated else None
-
-
-@database_sync_to_async
 def _render_queue(agent):
     return render_to_string("chat/_queue.html", {"waiting": list(services.waiting_chats(agent)),
                                                  "mine": list(services.active_chats(agent)), "live": True})
 
 
-class QueueConsumer(AsyncWebsocketConsumer):
+class QueueConsumer(AgentSocket):
     """An agent's /chats/ page: the queue fragment is pushed whenever a chat of theirs changes."""
+
+    def still_allowed(self, agent):
+        return True  # every agent has a queue
+
+    async def rechecked(self, agent):
+        # Its groups follow the agent's team and role: after a change the page reconnects to the new ones.
+        if (agent.sees_all_teams, agent.team_id) != (self.agent.sees_all_teams, self.agent.team_id):
+            await self._revoke(code=RECONNECT_CODE)
+            return False
+        return True
 
     async def connect(self):
         self.groups_joined = []
-        self.agent = await _agent_of(self.scope["user"])
+        self.agent = await self.authorize()
         if self.agent is None:
             return await self.close(code=4403)
         if self.agent.sees_all_teams:
@@ -241,6 +247,7 @@ class QueueConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code):
+        await self.leave()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -248,4 +255,5 @@ class QueueConsumer(AsyncWebsocketConsumer):
         pass
 
     async def queue_changed(self, event):
-        await self.send(text_data=await _render_queue(self.agent))
+        if await self.may_push():
+            await self.send(text_data=await _render_queue(self.agent))

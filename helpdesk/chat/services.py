@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
+from helpdesk import access
 from helpdesk import services as helpdesk
 from helpdesk.models import Conversation, Message, Ticket
 
@@ -263,16 +264,11 @@ def close_if_customer_gone(chat_id, *, now=None):
 
 # --- the agents' queue --------------------------------------------------------------------------
 
-def visible_chats(agent):
-    """Chats of tickets the agent may see (their team's; all for supervisors and admins)."""
-    return Chat.objects.filter(conversation__ticket__in=helpdesk.visible_tickets(agent))
-
-
 def waiting_chats(agent):
-    return (visible_chats(agent).filter(state=Chat.State.WAITING)
+    return (access.visible_chats(agent).filter(state=Chat.State.WAITING)
             .select_related("customer", "site", "conversation__ticket").order_by("created_at", "id"))
 
 
 def active_chats(agent):
-    return (visible_chats(agent).filter(state=Chat.State.ACTIVE, conversation__ticket__assignee=agent)
+    return (access.visible_chats(agent).filter(state=Chat.State.ACTIVE, conversation__ticket__assignee=agent)
             .select_related("customer", "site", "conversation__ticket").order_by("created_at", "id"))

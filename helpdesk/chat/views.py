@@ -6,10 +6,11 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from helpdesk import access
 from helpdesk.secret_store import SecretUnavailable
 from helpdesk.views.common import agent_required
 
@@ -26,8 +27,7 @@ def chat_queue(request):
 
 
 def _visible_chat(request, chat_id):
-    return get_object_or_404(services.visible_chats(request.agent).select_related("conversation__ticket", "site"),
-                             pk=chat_id)
+    return access.chat_or_404(request.agent, chat_id)
 
 
 def _after_action(request, chat, notice, error=None):

@@ -1,13 +1,12 @@
-"""What every helpdesk page needs: the signed-in agent and the team visibility rule."""
+"""What every helpdesk page needs: the signed-in agent and their role (objects: see helpdesk.access)."""
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
 
+from .. import access
 from ..models import Agent
-from ..services import visible_tickets
 
 
 def agent_required(view):
@@ -16,7 +15,7 @@ def agent_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        agent = getattr(request.user, "agent", None)  # read with the user (auth_backend)
+        agent = access.agent_of(request.user)  # read with the user (auth_backend)
         if agent is None:
             raise PermissionDenied("This account has no helpdesk profile.")
         request.agent = agent
@@ -45,9 +44,3 @@ supervisor_required = role_required(
     Agent.Role.SUPERVISOR, Agent.Role.ADMIN, message="Only supervisors and admins can open this page."
 )
 admin_required = role_required(Agent.Role.ADMIN, message="Only admins can open this page.")
-
-
-def get_ticket_or_404(request, ticket_id, queryset=None):
-    """A ticket of another team is a 404, exactly like a ticket that does not exist."""
-    qs = queryset if queryset is not None else visible_tickets(request.agent)
-    return get_object_or_404(qs, pk=ticket_id)

@@ -13,11 +13,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
-from .. import services
+from .. import access, services
 from ..forms import AssignForm, ReplyForm, StatusForm, TicketFilterForm
 from ..fragments import page_fragments, render_fragment, ticket_context
 from ..versions import fragment_versions, list_version
-from .common import agent_required, get_ticket_or_404
+from .common import agent_required
 
 PAGE_SIZE = 25
 
@@ -35,7 +35,7 @@ def _list_context(request, current=None, version=None):
     ).hexdigest()
     html = cache.get(key)
     if html is None:
-        qs = form.filter(services.visible_tickets(request.agent)).select_related("customer", "assignee", "team").only(
+        qs = form.filter(access.visible_tickets(request.agent)).select_related("customer", "assignee", "team").only(
             "id", "subject", "status", "priority", "channel", "updated_at",
             "customer__name", "team__name", "assignee__display_name",
         )
@@ -61,10 +61,7 @@ def ticket_list(request):
 
 
 def _load_ticket(request, ticket_id):
-    return get_ticket_or_404(
-        request, ticket_id,
-        services.visible_tickets(request.agent).select_related("customer", "team", "assignee"),
-    )
+    return access.ticket_or_404(request.agent, ticket_id)
 
 
 @agent_required

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from helpdesk.models import Ticket
+from helpdesk import access
 from helpdesk.views.common import supervisor_required
 
 from . import account, embeds, monitoring, tokens
@@ -118,7 +118,7 @@ def _stop_watching(request, session_id):
     if session_id in watching:
         ticket_id = watching.pop(session_id)
         request.session[WATCHING] = watching
-        ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+        ticket = access.ticket_or_none(request.agent, ticket_id) if ticket_id else None
         monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_left")
 
 

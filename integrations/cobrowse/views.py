@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk import json_input
-from helpdesk.views.common import agent_required, get_ticket_or_404
+from helpdesk import access, json_input
+from helpdesk.views.common import agent_required
 
 from . import services, tokens
 from .client import SESSION_ID_RE, CobrowseError, NotConfigured
@@ -33,7 +33,7 @@ def panel(request, ticket_id):
 
     Loaded by htmx after the page is shown, so a slow or absent service never blocks a render.
     """
-    ticket = get_ticket_or_404(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     client = services.agent_client(request.agent)
     context = {"ticket": ticket, "devices": [], "sessions": [], "error": None}
     try:
@@ -52,7 +52,7 @@ def panel(request, ticket_id):
 @agent_required
 def bridge(request, ticket_id):
     """What the page's JS bridge saw in the embed. The session id is verified, never trusted."""
-    ticket = get_ticket_or_404(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     try:
         report = json_input.parse(request.body, REPORT, max_size=MAX_BODY, what="report")
     except json_input.InvalidInput as exc:
@@ -64,7 +64,7 @@ def bridge(request, ticket_id):
         elif event == "session.updated":
             link, created = services.record_session_update(ticket, request.agent, session_id), False
         else:
-            link = ticket.session_links.filter(session_id=session_id).first()
+            link = access.session_link_or_none(request.agent, ticket, session_id)
             if link is None:
                 return _error("This session is not linked to this ticket.", 404)
             created = False
@@ -107,7 +107,7 @@ def _needs_confirmation(ticket, session_id, exc):
 def confirm(request, ticket_id):
     """The agent links a session whose device could not be matched to the customer (form field
     session_id). Checked again: a device of another customer is still refused."""
-    ticket = get_ticket_or_404(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     session_id = request.POST.get("session_id", "")
     if not SESSION_ID_RE.fullmatch(session_id):
         return _error("That is not a Cobrowse session id.", 400)

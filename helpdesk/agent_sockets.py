@@ -1,0 +1,201 @@
+"""Agent websockets keep being authorized for as long as they are open, not only when they connect.
+
+Every agent socket joins its user's group. Signing out closes that session's sockets; deactivating
+or deleting the user closes all of them; any change to the agent profile (team, role), a new
+password, or a ticket moved to another team makes each socket concerned check again and close if
+its user may no longer see what it shows (code 4403).
+
+Those messages can be lost (a full channel layer drops them), so each push is also checked before
+it is sent: the socket asks the database again when the user's access generation (in the cache,
+moved by the same changes) differs from the one it last checked, or RECHECK_SECONDS after its last
+check. Pushes to an unchanged user thus cost a cache read, not a query. With a per-process cache
+(no REDIS_CACHE_URL), a change made in another process is seen after RECHECK_SECONDS at the latest.
+"""
+
+import hashlib
+import time
+import uuid
+from importlib import import_module
+from types import SimpleNamespace
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from . import access
+from .auth_backend import AgentModelBackend
+from .live import ticket_group
+from .models import Agent, Ticket
+
+RECHECK_SECONDS = 5.0
+CLOSE_CODE = 4403  # access lost: the page's ws extension does not reconnect
+RECONNECT_CODE = 1012  # "service restart": the page reconnects (and is authorized afresh)
+
+
+def user_group(user_id):
+    return f"user-{user_id}"
+
+
+def _generation_key(user_id):
+    return f"agent-access-generation:{user_id}"
+
+
+def _session_tag(session_key):
+    """Names a session in channel-layer messages without carrying the key itself."""
+    return hashlib.sha256(f"agent-socket:{session_key}".encode()).hexdigest()[:32] if session_key else None
+
+
+# --- announcing changes (sync: signals, views, the admin) -----------------------------------------
+
+def _send(user_id, event):
+    async_to_sync(get_channel_layer().group_send)(user_group(user_id), event)
+
+
+def _announce(user_id, event):
+    """After the change commits: move the generation (what pushes check) and tell the sockets."""
+    def announce():
+        cache.set(_generation_key(user_id), uuid.uuid4().hex, 86400)
+        _send(user_id, event)
+
+    transaction.on_commit(announce)
+
+
+def close_sockets(user_id, session_key=None):
+    """Close the user's agent sockets (only those of this session, if given)."""
+    _announce(user_id, {"type": "access.revoked", "session": _session_tag(session_key)})
+
+
+def recheck_sockets(user_id):
+    """The user's access may have changed: each of their sockets checks again."""
+    _announce(user_id, {"type": "access.changed"})
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        close_sockets(user.pk, getattr(getattr(request, "session", None), "session_key", None))
+
+
+@receiver(post_save, sender=get_user_model())
+def _user_saved(sender, instance, created, update_fields=None, **kwargs):
+    if created:
+        return
+    if not instance.is_active:
+        close_sockets(instance.pk)
+    elif update_fields is None or {"password", "is_active"} & set(update_fields):
+        recheck_sockets(instance.pk)  # a new password ends the other sessions
+
+
+@receiver(post_save, sender=Agent)
+def _agent_saved(sender, instance, created, **kwargs):
+    if not created:
+        recheck_sockets(instance.user_id)
+
+
+@receiver(post_delete, sender=Agent)  # also when the user is deleted (cascade)
+def _agent_deleted(sender, instance, **kwargs):
+    close_sockets(instance.user_id)
+
+
+@receiver(post_save, sender=Ticket)
+def _ticket_saved(sender, instance, created, update_fields=None, **kwargs):
+    """A ticket may have moved to another team (the services never change it; the admin may):
+    its viewers check again."""
+    if not created and (update_fields is None or "team" in update_fields):
+        group = ticket_group(instance.pk)
+        transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, {"type": "access.changed"}))
+
+
+# --- checking (sync, in the database thread) -----------------------------------------------------
+
+def current_agent(user_id, session_key=None):
+    """The agent behind a socket as of now: None once signed out, deactivated, deleted or without a
+    profile. With a session, Django's own rules decide (session present, same user, password hash)."""
+    if session_key is not None:
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        user = auth.get_user(SimpleNamespace(session=store))
+        if user.pk != user_id:
+            return None
+    else:
+        user = AgentModelBackend().get_user(user_id)
+    return access.agent_of(user)
+
+
+class AgentSocket(AsyncWebsocketConsumer):
+    """Base of the agents' websockets. Subclasses call authorize() in connect(), leave() in
+    disconnect(), guard each push with `if await self.may_push():`, and say what access means for
+    them in still_allowed() (and, optionally, what else a fresh read changes in rechecked())."""
+
+    clock = staticmethod(time.monotonic)
+
+    def still_allowed(self, agent):
+        """Sync, in the database thread: whether this (freshly read) agent may keep this socket."""
+        raise NotImplementedError
+
+    async def authorize(self):
+        """The agent of this socket, or None (then close). Joins the user's group."""
+        self.user_id, self.revoked = None, False
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None)
+        agent, generation = await self._check(getattr(self.scope.get("user"), "pk", None), self.session_key)
+        if agent is None:
+            return None
+        self.user_id, self.generation, self.checked_at = agent.user_id, generation, self.clock()
+        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        return agent
+
+    async def leave(self):
+        if getattr(self, "user_id", None) is not None:
+            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+
+    @database_sync_to_async
+    def _check(self, user_id, session_key):
+        """(agent or None, generation read before it): one database round for the whole check."""
+        if user_id is None:
+            return None, None
+        generation = cache.get(_generation_key(user_id))
+        agent = current_agent(user_id, session_key)
+        return (agent if agent is not None and self.still_allowed(agent) else None), generation
+
+    async def may_push(self):
+        """Whether to send a push now; closes the socket when its user lost access."""
+        if self.revoked:
+            return False
+        generation = await cache.aget(_generation_key(self.user_id))
+        if generation == self.generation and self.clock() - self.checked_at < RECHECK_SECONDS:
+            return True
+        return await self._recheck()
+
+    async def _recheck(self):
+        agent, self.generation = await self._check(self.user_id, self.session_key)
+        self.checked_at = self.clock()
+        if agent is None:
+            await self._revoke()
+            return False
+        return await self.rechecked(agent)
+
+    async def rechecked(self, agent):
+        """The agent as read again, still allowed: whether to keep pushing (False after closing)."""
+        return True
+
+    async def _revoke(self, code=CLOSE_CODE):
+        if not self.revoked:
+            self.revoked = True
+            await self.close(code=code)
+
+    async def access_revoked(self, event):
+        if event.get("session") is None or event["session"] == _session_tag(self.session_key):
+            await self._revoke()
+
+    async def access_changed(self, event):
+        if not self.revoked:
+            await self._recheck()
