@@ -29,7 +29,7 @@ def control(*methods):
                 if not isinstance(body, dict):
                     raise invalid("invalid_request", "body must be a JSON object")
                 return JsonResponse(view(request, body, *args, **kwargs), safe=False)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deeply
                 return json_error(400, "invalid_request", "body is not valid JSON")
             except ApiError as exc:
                 return json_error(exc.status, exc.error_id, exc.message)

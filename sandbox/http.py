@@ -69,5 +69,5 @@ def read_json(request):
         return {}
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise invalid("invalid_request", "body is not valid JSON") from None

@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import cbor2
+import requests
 import jwt
 import pytest
 import websockets
@@ -596,3 +597,11 @@ def test_timestamps_are_iso_utc_with_milliseconds(sb):
         assert s[key].endswith("Z") and len(s[key]) == 24
         datetime.strptime(s[key], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
     assert datetime.strptime(s["expires"], "%Y-%m-%dT%H:%M:%S.%fZ") - datetime.strptime(s["created"], "%Y-%m-%dT%H:%M:%S.%fZ") == timedelta(minutes=20)
+
+
+def test_deeply_nested_bodies_are_400_not_500(sb):
+    deep = "[" * 100_000 + "]" * 100_000
+    error(sb.api("POST", "/api/1/sessions", sb.agent, data=deep), 400)
+    response = requests.post(f"{sb.url}/__sandbox__/devices", data=deep, headers={"Content-Type": "application/json"},
+                             timeout=30)
+    assert response.status_code == 400
