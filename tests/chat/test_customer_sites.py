@@ -83,10 +83,12 @@ def test_a_user_id_is_unique_per_site_and_among_the_helpdesks_own(two_sites):
     assert Customer.objects.filter(user_id="u1").count() == 3
 
 
-def test_the_customer_page_names_the_customers_site(as_alice, two_sites):
+def test_the_customer_page_names_the_customers_site(as_alice, support, two_sites):
     shop, blog, carla, _ = two_sites
+    f.ticket(support, carla)  # agents see customers with a ticket in their team
     page = as_alice.get(f"/customers/{carla.pk}/").content.decode()
     assert "user_id u1</span> on chat site Site shop" in page
     own = f.customer(user_id="u1")
+    f.ticket(support, own)
     page = as_alice.get(f"/customers/{own.pk}/").content.decode()
     assert "user_id u1</span> · customer since" in page
