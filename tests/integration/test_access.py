@@ -37,6 +37,16 @@ def world():
     }
 
 
+def test_an_agent_sees_their_teams_tickets_supervisors_and_admins_all(world):
+    ours = {world["our_ticket"], world["shared_ours"]}
+    every = ours | {world["their_ticket"], world["shared_theirs"]}
+    assert set(access.visible_tickets(world["alice"])) == ours
+    assert set(access.visible_tickets(world["supervisor"])) == every
+    assert set(access.visible_tickets(world["admin"])) == every
+    assert not access.visible_tickets(world["homeless"]).exists()
+    assert not access.visible_tickets(None).exists()
+
+
 def test_an_agent_sees_only_customers_with_a_ticket_of_their_team(world):
     assert set(access.visible_customers(world["alice"])) == {world["ours"], world["shared"]}
     assert not access.visible_customers(world["homeless"]).exists()
