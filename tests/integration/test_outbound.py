@@ -12,7 +12,7 @@ from helpdesk import services as helpdesk
 from helpdesk.models import Agent
 from helpdesk.webhooks.models import Delivery, OutgoingEndpoint
 from integrations.cobrowse import account, services
-from integrations.cobrowse.client import CobrowseClient, CobrowseError, Refused, Unavailable
+from integrations.cobrowse.client import CobrowseClient, CobrowseError, Unavailable, UrlRefused
 from integrations.cobrowse.models import AccountSettings
 from tests import factories as f
 from tests.integration.test_cobrowse_flow import run_tasks
@@ -258,7 +258,7 @@ def test_the_response_excerpt_is_at_most_200_characters(receiver, ticket):
 
 def test_the_cobrowse_client_does_not_call_a_refused_address(closed, receiver, caplog):
     client = CobrowseClient(token_source, api=f"http://127.0.0.1:{receiver.port}")
-    with caplog.at_level(logging.WARNING, logger="helpdesk.outbound"), pytest.raises(Refused) as refused:
+    with caplog.at_level(logging.WARNING, logger="helpdesk.outbound"), pytest.raises(UrlRefused) as refused:
         client.notify_device("dev_1", "ses_1")
     assert "127.0.0.1 resolves to 127.0.0.1, a loopback address" in refused.value.message
     assert receiver.received == []
@@ -268,7 +268,7 @@ def test_the_cobrowse_client_does_not_call_a_refused_address(closed, receiver, c
 
 def test_the_cobrowse_client_refuses_a_name_that_resolves_to_a_private_address(closed, fake_dns):
     fake_dns["api.cobrowse.example"] = ["10.0.0.5"]
-    with pytest.raises(Refused, match="private"):
+    with pytest.raises(UrlRefused, match="private"):
         CobrowseClient(token_source, api="https://api.cobrowse.example").me()
 
 
