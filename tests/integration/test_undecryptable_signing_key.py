@@ -64,6 +64,13 @@ def test_the_bridge_answers_503_not_500(as_alice, support, active_key_lost):
     assert response.status_code == 503 and "cannot be decrypted" in response.json()["error"]
 
 
+def test_confirming_a_link_answers_503_not_500(as_alice, support, active_key_lost):
+    ticket = f.ticket(support)
+    response = as_alice.post(f"/cobrowse/tickets/{ticket.pk}/confirm/", {"session_id": "0123456789abcdef0123"})
+    assert response.status_code == 503 and "cannot be decrypted" in response.json()["error"]
+    assert not ticket.session_links.exists()
+
+
 def test_the_settings_page_marks_the_key_and_offers_no_activation(client, settings, caplog):
     active = account.activate(account.generate_key(None), None)
     pending = account.generate_key(None)
