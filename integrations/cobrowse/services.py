@@ -89,10 +89,15 @@ def _fetch_for_agent(agent, session_id):
         raise LinkRefused("Your Cobrowse policy does not allow this session.") from None
     except NotConfigured:
         raise  # not this session's fault: the caller says co-browse is not available
-    except Unavailable as exc:
-        raise LinkRefused(f"{exc.message} The session was not linked; try again.") from None
     except CobrowseError as exc:
-        raise LinkRefused(exc.message) from None
+        raise _not_linked(exc) from None
+
+
+def _not_linked(exc):
+    """A Cobrowse failure while checking a session, as the agent reads it."""
+    if isinstance(exc, Unavailable):
+        return LinkRefused(f"{exc.message} The session was not linked; try again.")
+    return LinkRefused(exc.message)
 
 
 def _refused(ticket, agent, session_id, why):
@@ -131,10 +136,10 @@ def unverified_reason(ticket, agent, session):
         return "device_not_found"
     except Forbidden:
         return "device_forbidden"
-    except Unavailable as exc:
-        raise LinkRefused(f"{exc.message} The session was not linked; try again.") from None
+    except NotConfigured:
+        raise
     except CobrowseError as exc:
-        raise LinkRefused(exc.message) from None
+        raise _not_linked(exc) from None
     owner = _user_id(device)
     if owner is None or str(owner) == "":
         return "device_without_user_id"
