@@ -1,6 +1,7 @@
-"""The team and agent most tests start from."""
+"""The team and agent most tests start from, and encryption keys that change under stored secrets."""
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests import factories as f
 
@@ -19,3 +20,9 @@ def alice(support):
 def as_alice(client, alice):
     client.force_login(alice.user)
     return client
+
+
+@pytest.fixture
+def keys_changed(settings):
+    """Call it once the secrets are stored: from then on no FIELD_ENCRYPTION_KEYS key opens them."""
+    return lambda: setattr(settings, "FIELD_ENCRYPTION_KEYS", [Fernet.generate_key().decode()])
