@@ -159,6 +159,22 @@ def _apply(link, session):
         link.ended_at = timezone.now()
 
 
+def _link_check(ticket, agent, session, confirmed):
+    """Before linking: the key of UNVERIFIED the agent confirmed, or None; raises LinkRefused
+    (NeedsConfirmation when the device could not be matched and the agent has not confirmed)."""
+    linked_to = SessionLink.objects.filter(session_id=session["id"]).values_list("ticket_id", flat=True).first()
+    if linked_to is not None and linked_to != ticket.pk:
+        raise LinkRefused(f"This session already belongs to ticket #{linked_to}.")
+    if linked_to is not None:  # a session already linked here was checked when it was linked
+        return None
+    reason = unverified_reason(ticket, agent, session)
+    if reason and not confirmed:
+        raise NeedsConfirmation(
+            f"This session's device could not be matched to {ticket.customer.name} ({UNVERIFIED[reason]}). "
+            "Link it anyway?", reason)
+    return reason
+
+
 def link_session(ticket, agent, session_id, *, confirmed=False):
     """Verify a session reported by an agent's browser and link it to the ticket.
 
@@ -168,16 +184,7 @@ def link_session(ticket, agent, session_id, *, confirmed=False):
     another customer is refused whatever the agent says.
     """
     session = _fetch_for_agent(agent, session_id)
-    linked_to = SessionLink.objects.filter(session_id=session["id"]).values_list("ticket_id", flat=True).first()
-    if linked_to is not None and linked_to != ticket.pk:
-        raise LinkRefused(f"This session already belongs to ticket #{linked_to}.")
-    reason = None
-    if linked_to is None:  # a session already linked here was checked when it was linked
-        reason = unverified_reason(ticket, agent, session)
-        if reason and not confirmed:
-            raise NeedsConfirmation(
-                f"This session's device could not be matched to {ticket.customer.name} ({UNVERIFIED[reason]}). "
-                "Link it anyway?", reason)
+    reason = _link_check(ticket, agent, session, confirmed)
     with transaction.atomic():
         existing = SessionLink.objects.select_for_update().filter(session_id=session["id"]).first()
         if existing and existing.ticket_id != ticket.pk:
