@@ -1,8 +1,9 @@
-"""The team and agent most tests start from, and encryption keys that change under stored secrets."""
+"""The team, agent and admin most tests start from, and encryption keys that change under stored secrets."""
 
 import pytest
 from cryptography.fernet import Fernet
 
+from helpdesk.models import Agent
 from tests import factories as f
 
 
@@ -19,6 +20,13 @@ def alice(support):
 @pytest.fixture
 def as_alice(client, alice):
     client.force_login(alice.user)
+    return client
+
+
+@pytest.fixture
+def as_ada(client):
+    """Signed in as a helpdesk admin (the settings pages), not a Django superuser."""
+    client.force_login(f.agent(None, role=Agent.Role.ADMIN, name="Ada Admin").user)
     return client
 
 

@@ -9,7 +9,6 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 from cryptography.fernet import Fernet
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -23,13 +22,6 @@ from tests.chat.helpers import hello, site, widget
 
 OTHER_KEY = Fernet.generate_key().decode()
 SECRET_SHOWN = re.compile(r'<pre class="secret-value">([^<]+)</pre>')
-
-
-@pytest.fixture
-def admin_client(client, db):
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
-    client.force_login(user)
-    return client
 
 
 def shown_secrets(response):

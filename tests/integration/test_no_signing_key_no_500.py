@@ -41,12 +41,6 @@ def as_sam(client, support):
     return client
 
 
-@pytest.fixture
-def as_ada(client):
-    client.force_login(f.agent(None, role=Agent.Role.ADMIN, name="Ada Admin").user)
-    return client
-
-
 def test_the_client_raises_not_configured_before_sending_anything():
     def no_token(refresh=False):
         raise ImproperlyConfigured("Signing key abc cannot be decrypted (encryption keys changed?).")
