@@ -93,7 +93,3 @@ def session_link_or_none(agent, ticket, session_id):
     if not isinstance(session_id, str):
         return None
     return visible_session_links(agent).filter(ticket=ticket, session_id=session_id).first()
-
-
-def session_link_or_404(agent, ticket, session_id):
-    return get_object_or_404(visible_session_links(agent).filter(ticket=ticket), session_id=str(session_id))

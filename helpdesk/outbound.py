@@ -172,9 +172,7 @@ def check_url(url, *, https_required=False):
     """Apply the policy to a URL as it would be requested: http or https, a host that resolves
     only to allowed addresses and, with https_required, plain http only to the allowed networks.
     Returns the checked addresses; raises OutboundError."""
-    parts = urlsplit(url)
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise Refused("only http and https URLs with a host can be requested", parts.hostname or "")
+    parts = _http_url(url)
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
@@ -183,6 +181,14 @@ def check_url(url, *, https_required=False):
     if parts.scheme == "http" and https_required:
         _check_plain_http(parts.hostname, addresses)
     return addresses
+
+
+def _http_url(url):
+    """The parts of an http(s) URL with a host; Refused for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise Refused("only http and https URLs with a host can be requested", parts.hostname or "")
+    return parts
 
 
 def _check_plain_http(host, addresses):
@@ -294,8 +300,7 @@ class Transport:
         parts = urlsplit(url)
         host = parts.hostname or ""
         try:
-            if parts.scheme not in SCHEMES or not host:
-                raise Refused("only http and https URLs with a host can be requested", host)
+            _http_url(url)
             response = self.session().request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
         except OutboundError as exc:
             self._log(method, parts, exc, ids)

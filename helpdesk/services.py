@@ -8,7 +8,6 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from .access import visible_tickets  # noqa: F401  (the visibility rule lives in access.py)
 from .models import Conversation, Customer, Event, Message, Ticket
 
 MAX_MESSAGE_LENGTH = 20_000

@@ -6,6 +6,7 @@ and FIELD_ENCRYPTION_KEYS must be set (deploy/production.env.example lists every
 """
 
 import ipaddress
+import os
 import re
 import tempfile
 from datetime import timedelta
@@ -114,7 +115,6 @@ DATABASES = {
         "DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}", conn_max_age=env.int("DB_CONN_MAX_AGE", 0),
     )
 }
-_pid = __import__("os").getpid()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the task worker writes; IMMEDIATE transactions take
     # the write lock up front, so a writer waits for another instead of failing with "locked".
@@ -125,11 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not shared memory: a live server thread and a task worker in the test
     # then wait on each other's locks instead of failing with "table is locked".
     DATABASES["default"]["TEST"] = {
-        "NAME": str(Path(tempfile.gettempdir()) / f"helpdesk-test-{_pid}.sqlite3")
+        "NAME": str(Path(tempfile.gettempdir()) / f"helpdesk-test-{os.getpid()}.sqlite3")
     }
 else:
     # One test database per test run, so concurrent or interrupted runs never collide.
-    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_pid}"}
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 REDIS_URL = env.str("REDIS_URL", "")
 if REDIS_URL:

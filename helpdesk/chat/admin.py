@@ -1,13 +1,11 @@
 from django.contrib import admin, messages
 
+from helpdesk.access import agent_of
+
 from . import site_secrets
 from .models import Chat, ChatSite
 
 SECRETS_SESSION_KEY = "chat_site_secrets_once"
-
-
-def _actor(request):
-    return getattr(request.user, "agent", None)
 
 
 def _show_once(request, site, secret):
@@ -35,12 +33,12 @@ class ChatSiteAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        _show_once(request, obj, site_secrets.create(obj, _actor(request)))
+        _show_once(request, obj, site_secrets.create(obj, agent_of(request.user)))
 
     @admin.action(description="Rotate the secret of the selected sites (the new one is shown once)")
     def rotate_secret(self, request, queryset):
         for site in queryset:
-            _show_once(request, site, site_secrets.rotate(site, _actor(request)))
+            _show_once(request, site, site_secrets.rotate(site, agent_of(request.user)))
         self.message_user(request, "New secret given; identities signed with the previous one are refused from now on. "
                                    "Give it to the site's backend.", messages.WARNING)
 

@@ -26,10 +26,6 @@ def chat_queue(request):
     })
 
 
-def _visible_chat(request, chat_id):
-    return access.chat_or_404(request.agent, chat_id)
-
-
 def _after_action(request, chat, notice, error=None):
     if request.htmx and request.htmx.target != "chat-panel" and not error:
         return HttpResponseClientRedirect(chat.ticket.get_absolute_url())  # from the queue: open the ticket
@@ -44,7 +40,7 @@ def _after_action(request, chat, notice, error=None):
 @require_POST
 @agent_required
 def chat_take(request, chat_id):
-    chat = _visible_chat(request, chat_id)
+    chat = access.chat_or_404(request.agent, chat_id)
     try:
         services.take_chat(chat, request.agent)
     except services.ActionError as exc:
@@ -55,7 +51,7 @@ def chat_take(request, chat_id):
 @require_POST
 @agent_required
 def chat_close(request, chat_id):
-    chat = _visible_chat(request, chat_id)
+    chat = access.chat_or_404(request.agent, chat_id)
     try:
         services.close_chat(chat, request.agent, "agent")
     except services.ActionError as exc:

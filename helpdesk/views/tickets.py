@@ -60,13 +60,9 @@ def ticket_list(request):
     return render(request, "tickets/list.html", context)
 
 
-def _load_ticket(request, ticket_id):
-    return access.ticket_or_404(request.agent, ticket_id)
-
-
 @agent_required
 def ticket_detail(request, ticket_id):
-    ticket = _load_ticket(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     versions = fragment_versions(ticket, request.agent)
     csrf_token = get_token(request)
     context = {**_list_context(request, current=ticket, version=versions["list_version"]), "ticket": ticket,
@@ -86,7 +82,7 @@ def _refused(request, ticket, message, fragment, context, target):
 @require_POST
 @agent_required
 def ticket_reply(request, ticket_id):
-    ticket = _load_ticket(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     form = ReplyForm(request.POST)
     compose = {"ticket": ticket, "reply_form": form}
     if not form.is_valid():
@@ -105,7 +101,7 @@ def ticket_reply(request, ticket_id):
 
 
 def _header_response(request, ticket, notice):
-    ticket = _load_ticket(request, ticket.pk)
+    ticket = access.ticket_or_404(request.agent, ticket.pk)
     if request.htmx:
         return render(request, "_partials/_ticket_header.html", {**ticket_context(ticket), "notice": notice})
     messages.success(request, notice)
@@ -115,7 +111,7 @@ def _header_response(request, ticket, notice):
 @require_POST
 @agent_required
 def ticket_status(request, ticket_id):
-    ticket = _load_ticket(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     form = StatusForm(request.POST)
     header = ticket_context(ticket)
     if not form.is_valid():
@@ -131,7 +127,7 @@ def ticket_status(request, ticket_id):
 @require_POST
 @agent_required
 def ticket_assign(request, ticket_id):
-    ticket = _load_ticket(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     form = AssignForm(request.POST, ticket=ticket)
     header = ticket_context(ticket)
     if not form.is_valid():
@@ -148,7 +144,7 @@ def ticket_assign(request, ticket_id):
 @agent_required
 def ticket_fragment(request, ticket_id, what):
     """One live fragment of the ticket page (re-fetched after a websocket reconnect)."""
-    ticket = _load_ticket(request, ticket_id)
+    ticket = access.ticket_or_404(request.agent, ticket_id)
     html = render_fragment(ticket.pk, what, get_token(request))
     if not html:
         raise Http404("Unknown fragment")

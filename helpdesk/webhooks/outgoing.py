@@ -36,8 +36,8 @@ EXCERPT_CHARS = 200
 _transport = outbound.Transport("webhook", retry=None, https_required=True)
 
 
-class Refused(str):
-    """An error sentence for a delivery that retrying cannot help: the address policy refused the
+class FinalError(str):
+    """An error sentence for a delivery that retrying cannot help: the outbound policy refused the
     target, or the endpoint's secret cannot be decrypted."""
 
 
@@ -86,7 +86,7 @@ def replay(delivery):
 
 def send(endpoint, delivery_id, event_type, payload):
     """POST one payload; returns (HTTP status or None, error sentence or "", response excerpt).
-    An error refused by the outbound policy is a Refused sentence: retrying cannot help."""
+    An error the outbound policy refuses is a FinalError: retrying cannot help."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -100,9 +100,9 @@ def send(endpoint, delivery_id, event_type, payload):
                                       timeout=settings.WEBHOOK_TIMEOUT,
                                       ids={"delivery": delivery_id, "endpoint": endpoint.pk})
     except outbound.AddressRefused as exc:
-        return None, Refused(exc.short), ""
+        return None, FinalError(exc.short), ""
     except outbound.Refused as exc:
-        return None, Refused(f"refused by the outbound policy: {exc.message}"), ""
+        return None, FinalError(f"refused by the outbound policy: {exc.message}"), ""
     except outbound.Timeout:
         return None, "The receiver did not answer in time.", ""
     except outbound.OutboundError as exc:
@@ -122,13 +122,13 @@ def attempt(delivery_id):
     elif not delivery.endpoint.secret_readable:
         logger.error("Webhook delivery %s: the secret of outgoing endpoint %s cannot be decrypted",
                      delivery.pk, delivery.endpoint_id)
-        status, error, excerpt = None, Refused(SECRET_LOST), ""
+        status, error, excerpt = None, FinalError(SECRET_LOST), ""
     else:
         status, error, excerpt = send(delivery.endpoint, delivery.pk, delivery.event_type, delivery.payload)
     now = timezone.now()
     attempts = delivery.attempts + 1
     delays = settings.WEBHOOK_RETRY_DELAYS
-    retry = bool(error) and not isinstance(error, Refused) and delivery.endpoint.enabled and attempts <= len(delays)
+    retry = bool(error) and not isinstance(error, FinalError) and delivery.endpoint.enabled and attempts <= len(delays)
     changes = {"attempts": attempts, "last_status": status, "last_error": error[:300], "response_excerpt": excerpt}
     if not error:
         changes.update(state=Delivery.State.DELIVERED, delivered_at=now)

@@ -30,8 +30,6 @@ CACHE_KEY = "cobrowse-account-v1"
 CACHE_SECONDS = 5  # how stale another process may be after an admin change
 FILE_KEY_ID = "file"
 
-logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class Overrides:

@@ -60,7 +60,7 @@ class BadRequest(CobrowseError):
     """400: the request was refused as invalid (e.g. a change on an ended session)."""
 
 
-class Refused(CobrowseError):
+class UrlRefused(CobrowseError):
     """The outbound policy refuses the API's URL (e.g. its host resolves to a private address):
     nothing was sent."""
 
@@ -114,7 +114,7 @@ class CobrowseClient:
                 ids={"call": f"{method} {path}"},
             )
         except outbound.Refused as exc:
-            raise Refused(f"Cobrowse is not called: {exc.message}.") from exc
+            raise UrlRefused(f"Cobrowse is not called: {exc.message}.") from exc
         except outbound.Timeout as exc:
             raise Unavailable("Cobrowse did not answer in time.") from exc
         except outbound.OutboundError as exc:

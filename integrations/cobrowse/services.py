@@ -89,10 +89,15 @@ def _fetch_for_agent(agent, session_id):
         raise LinkRefused("Your Cobrowse policy does not allow this session.") from None
     except NotConfigured:
         raise  # not this session's fault: the caller says co-browse is not available
-    except Unavailable as exc:
-        raise LinkRefused(f"{exc.message} The session was not linked; try again.") from None
     except CobrowseError as exc:
-        raise LinkRefused(exc.message) from None
+        raise _not_linked(exc) from None
+
+
+def _not_linked(exc):
+    """A Cobrowse failure while checking a session, as the agent reads it."""
+    if isinstance(exc, Unavailable):
+        return LinkRefused(f"{exc.message} The session was not linked; try again.")
+    return LinkRefused(exc.message)
 
 
 def _refused(ticket, agent, session_id, why):
@@ -131,10 +136,10 @@ def unverified_reason(ticket, agent, session):
         return "device_not_found"
     except Forbidden:
         return "device_forbidden"
-    except Unavailable as exc:
-        raise LinkRefused(f"{exc.message} The session was not linked; try again.") from None
+    except NotConfigured:
+        raise
     except CobrowseError as exc:
-        raise LinkRefused(exc.message) from None
+        raise _not_linked(exc) from None
     owner = _user_id(device)
     if owner is None or str(owner) == "":
         return "device_without_user_id"
@@ -154,6 +159,22 @@ def _apply(link, session):
         link.ended_at = timezone.now()
 
 
+def _link_check(ticket, agent, session, confirmed):
+    """Before linking: the key of UNVERIFIED the agent confirmed, or None; raises LinkRefused
+    (NeedsConfirmation when the device could not be matched and the agent has not confirmed)."""
+    linked_to = SessionLink.objects.filter(session_id=session["id"]).values_list("ticket_id", flat=True).first()
+    if linked_to is not None and linked_to != ticket.pk:
+        raise LinkRefused(f"This session already belongs to ticket #{linked_to}.")
+    if linked_to is not None:  # a session already linked here was checked when it was linked
+        return None
+    reason = unverified_reason(ticket, agent, session)
+    if reason and not confirmed:
+        raise NeedsConfirmation(
+            f"This session's device could not be matched to {ticket.customer.name} ({UNVERIFIED[reason]}). "
+            "Link it anyway?", reason)
+    return reason
+
+
 def link_session(ticket, agent, session_id, *, confirmed=False):
     """Verify a session reported by an agent's browser and link it to the ticket.
 
@@ -163,16 +184,7 @@ def link_session(ticket, agent, session_id, *, confirmed=False):
     another customer is refused whatever the agent says.
     """
     session = _fetch_for_agent(agent, session_id)
-    linked_to = SessionLink.objects.filter(session_id=session["id"]).values_list("ticket_id", flat=True).first()
-    if linked_to is not None and linked_to != ticket.pk:
-        raise LinkRefused(f"This session already belongs to ticket #{linked_to}.")
-    reason = None
-    if linked_to is None:  # a session already linked here was checked when it was linked
-        reason = unverified_reason(ticket, agent, session)
-        if reason and not confirmed:
-            raise NeedsConfirmation(
-                f"This session's device could not be matched to {ticket.customer.name} ({UNVERIFIED[reason]}). "
-                "Link it anyway?", reason)
+    reason = _link_check(ticket, agent, session, confirmed)
     with transaction.atomic():
         existing = SessionLink.objects.select_for_update().filter(session_id=session["id"]).first()
         if existing and existing.ticket_id != ticket.pk:

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import access
@@ -93,14 +92,12 @@ def watch(request, session_id):
 @require_POST
 @supervisor_required
 def leave(request, session_id):
-    """Stop watching (the session keeps running) and go back, or on to another session."""
+    """Stop watching (the session keeps running) and go back to the sessions. Switching to another
+    session goes through watch's POST (`leaving`)."""
     if not SESSION_ID_RE.match(session_id):
         raise Http404("That is not a Cobrowse session id.")
     _stop_watching(request, session_id)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("supervisor_sessions")
-    return redirect(target)
+    return redirect("supervisor_sessions")
 
 
 def _start_watching(request, session_id, session):

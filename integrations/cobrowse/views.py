@@ -1,5 +1,7 @@
 """The ticket page's co-browse endpoints: the device panel, the JS bridge and token refresh."""
 
+from functools import wraps
+
 from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -26,6 +28,22 @@ def _error(message, status):
     return JsonResponse({"ok": False, "error": message}, status=status)
 
 
+def _json_when_unavailable(view):
+    """Co-browse that cannot be used is a JSON answer, never a 500: 503 without a usable signing or
+    license key (the message names it, never its content), 403 for a team without a policy in deny mode."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (NotConfigured, ImproperlyConfigured) as exc:
+            return _error(f"Co-browse is not available: {exc}", 503)
+        except tokens.NoPolicy as exc:
+            return _error(str(exc), 403)
+
+    return wrapper
+
+
 @require_GET
 @agent_required
 def panel(request, ticket_id):
@@ -50,6 +68,7 @@ def panel(request, ticket_id):
 
 @require_POST
 @agent_required
+@_json_when_unavailable
 def bridge(request, ticket_id):
     """What the page's JS bridge saw in the embed. The session id is verified, never trusted."""
     ticket = access.ticket_or_404(request.agent, ticket_id)
@@ -79,12 +98,6 @@ def bridge(request, ticket_id):
         return _needs_confirmation(ticket, session_id, exc)
     except services.LinkRefused as exc:
         return _error(str(exc), 409)
-    except NotConfigured as exc:
-        return _error(f"Co-browse is not available: {exc.message}", 503)
-    except ImproperlyConfigured as exc:
-        return _error(f"Co-browse is not available: {exc}", 503)
-    except tokens.NoPolicy as exc:
-        return _error(str(exc), 403)
     return _linked(link, created)
 
 
@@ -104,6 +117,7 @@ def _needs_confirmation(ticket, session_id, exc):
 
 @require_POST
 @agent_required
+@_json_when_unavailable
 def confirm(request, ticket_id):
     """The agent links a session whose device could not be matched to the customer (form field
     session_id). Checked again: a device of another customer is still refused."""
@@ -115,21 +129,13 @@ def confirm(request, ticket_id):
         link, created = services.link_session(ticket, request.agent, session_id, confirmed=True)
     except services.LinkRefused as exc:
         return _error(str(exc), 409)
-    except ImproperlyConfigured as exc:
-        return _error(f"Co-browse is not available: {exc}", 503)
-    except tokens.NoPolicy as exc:
-        return _error(str(exc), 403)
     return _linked(link, created)
 
 
 @require_GET
 @agent_required
+@_json_when_unavailable
 def token(request):
     """A fresh agent token for the page's SDK before the old one expires."""
-    try:
-        value = tokens.agent_token(request.agent, refresh=request.GET.get("refresh") == "1")
-    except ImproperlyConfigured as exc:  # no usable signing key: the message names it, never its content
-        return _error(f"Co-browse is not available: {exc}", 503)
-    except tokens.NoPolicy as exc:
-        return _error(str(exc), 403)
+    value = tokens.agent_token(request.agent, refresh=request.GET.get("refresh") == "1")
     return JsonResponse({"token": value, "expires": tokens.token_expiry(value)})

@@ -9,7 +9,6 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 from cryptography.fernet import Fernet
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -23,13 +22,6 @@ from tests.chat.helpers import hello, site, widget
 
 OTHER_KEY = Fernet.generate_key().decode()
 SECRET_SHOWN = re.compile(r'<pre class="secret-value">([^<]+)</pre>')
-
-
-@pytest.fixture
-def admin_client(client, db):
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
-    client.force_login(user)
-    return client
 
 
 def shown_secrets(response):
@@ -128,9 +120,9 @@ def test_the_rotate_action_gives_a_new_secret_shown_once_and_the_old_one_stops_v
 
 
 @pytest.mark.django_db
-def test_the_admin_marks_a_site_whose_secret_cannot_be_decrypted(admin_client, settings, caplog):
+def test_the_admin_marks_a_site_whose_secret_cannot_be_decrypted(admin_client, caplog, keys_changed):
     s = site(f.team("Support"))
-    settings.FIELD_ENCRYPTION_KEYS = [OTHER_KEY]
+    keys_changed()
     with caplog.at_level(logging.WARNING):
         response = admin_client.get("/admin/chat/chatsite/")
     assert response.status_code == 200
@@ -139,11 +131,11 @@ def test_the_admin_marks_a_site_whose_secret_cannot_be_decrypted(admin_client, s
 
 
 @pytest.mark.django_db
-def test_the_demo_page_answers_503_with_the_reason(client, settings, caplog):
+def test_the_demo_page_answers_503_with_the_reason(client, settings, caplog, keys_changed):
     settings.CHAT_DEMO_PAGE = True
     s = site(f.team("Support"), key=settings.CHAT_DEMO_SITE)
     assert client.get("/demo/chat/").status_code == 200
-    settings.FIELD_ENCRYPTION_KEYS = [OTHER_KEY]
+    keys_changed()
     with caplog.at_level(logging.WARNING):
         response = client.get("/demo/chat/")
     assert response.status_code == 503
@@ -152,10 +144,10 @@ def test_the_demo_page_answers_503_with_the_reason(client, settings, caplog):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_widget_hello_gets_a_clear_error_frame_when_the_site_secret_cannot_be_decrypted(settings, caplog):
+async def test_the_widget_hello_gets_a_clear_error_frame_when_the_site_secret_cannot_be_decrypted(caplog, keys_changed):
     s = await sync_to_async(site)(await sync_to_async(f.team)("Support"))
     frame = await sync_to_async(hello)(s, "cust-1")
-    settings.FIELD_ENCRYPTION_KEYS = [OTHER_KEY]
+    keys_changed()
     ws = widget()
     connected, _ = await ws.connect()
     assert connected

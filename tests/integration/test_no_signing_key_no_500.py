@@ -6,7 +6,6 @@ a task."""
 import logging
 
 import pytest
-from cryptography.fernet import Fernet
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -21,17 +20,16 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-OTHER_KEY = Fernet.generate_key().decode()
 SESSION_ID = "0123456789abcdef0123"
 
 
 @pytest.fixture(params=["undecryptable", "missing"])
-def no_signing_key(request, settings, tmp_path):
+def no_signing_key(request, settings, tmp_path, keys_changed):
     """The sentence every path must show: the reason, naming the key or file, never its content."""
     cache.clear()  # no supervisor snapshot from before
     if request.param == "undecryptable":
         key = account.activate(account.generate_key(None), None)
-        settings.FIELD_ENCRYPTION_KEYS = [OTHER_KEY]
+        keys_changed()
         return f"Signing key {key.key_id} cannot be decrypted (encryption keys changed?)"
     settings.COBROWSE_PRIVATE_KEY_FILE = tmp_path / "gone.pem"
     return "Cannot read the Cobrowse private key file 'gone.pem'"
@@ -40,12 +38,6 @@ def no_signing_key(request, settings, tmp_path):
 @pytest.fixture
 def as_sam(client, support):
     client.force_login(f.agent(support, role=Agent.Role.SUPERVISOR, name="Sam Supervisor").user)
-    return client
-
-
-@pytest.fixture
-def as_ada(client):
-    client.force_login(f.agent(None, role=Agent.Role.ADMIN, name="Ada Admin").user)
     return client
 
 

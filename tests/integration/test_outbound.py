@@ -9,10 +9,9 @@ import pytest
 
 from helpdesk import outbound
 from helpdesk import services as helpdesk
-from helpdesk.models import Agent
 from helpdesk.webhooks.models import Delivery, OutgoingEndpoint
 from integrations.cobrowse import account, services
-from integrations.cobrowse.client import CobrowseClient, CobrowseError, Refused, Unavailable
+from integrations.cobrowse.client import CobrowseClient, CobrowseError, Unavailable, UrlRefused
 from integrations.cobrowse.models import AccountSettings
 from tests import factories as f
 from tests.integration.test_cobrowse_flow import run_tasks
@@ -33,13 +32,6 @@ def receiver():
     r = Receiver().start()
     yield r
     r.stop()
-
-
-@pytest.fixture
-def admin_client(client):
-    ada = f.agent(None, role=Agent.Role.ADMIN, name="Ada Admin")
-    client.force_login(ada.user)
-    return client
 
 
 def token_source(refresh=False):
@@ -170,25 +162,25 @@ def test_a_port_nobody_listens_on_is_unreachable():
 # --- webhooks --------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_the_webhook_form_says_which_address_a_url_resolves_to(admin_client, closed, fake_dns, settings):
+def test_the_webhook_form_says_which_address_a_url_resolves_to(as_ada, closed, fake_dns, settings):
     fake_dns["crm.internal.example"] = ["10.0.0.5"]
     fake_dns["crm.example"] = [PUBLIC]
     form = {"kind": "outgoing", "out-name": "CRM", "out-events": ["ticket.closed"]}
 
-    private = admin_client.post("/settings/webhooks/", {**form, "out-url": "https://crm.internal.example/hook"})
+    private = as_ada.post("/settings/webhooks/", {**form, "out-url": "https://crm.internal.example/hook"})
     assert private.status_code == 422
     assert "crm.internal.example resolves to 10.0.0.5, a private address" in private.content.decode()
-    metadata = admin_client.post("/settings/webhooks/", {**form, "out-url": "https://169.254.169.254/latest/"})
+    metadata = as_ada.post("/settings/webhooks/", {**form, "out-url": "https://169.254.169.254/latest/"})
     assert "resolves to 169.254.169.254, a link-local address" in metadata.content.decode()
-    loopback = admin_client.post("/settings/webhooks/", {**form, "out-url": "https://[::1]:8000/"})
+    loopback = as_ada.post("/settings/webhooks/", {**form, "out-url": "https://[::1]:8000/"})
     assert "a loopback address" in loopback.content.decode()
-    plain = admin_client.post("/settings/webhooks/", {**form, "out-url": "http://crm.example/hook"})
+    plain = as_ada.post("/settings/webhooks/", {**form, "out-url": "http://crm.example/hook"})
     assert plain.status_code == 422 and "must be reached over https" in plain.content.decode()
     assert not OutgoingEndpoint.objects.exists()
 
-    assert admin_client.post("/settings/webhooks/", {**form, "out-url": "https://crm.example/hook"}).status_code == 302
+    assert as_ada.post("/settings/webhooks/", {**form, "out-url": "https://crm.example/hook"}).status_code == 302
     settings.DEBUG = True
-    assert admin_client.post("/settings/webhooks/", {**form, "out-url": "http://crm.example/h2"}).status_code == 302
+    assert as_ada.post("/settings/webhooks/", {**form, "out-url": "http://crm.example/h2"}).status_code == 302
     assert OutgoingEndpoint.objects.count() == 2
 
 
@@ -227,11 +219,11 @@ def test_a_loopback_receiver_gets_nothing_unless_loopback_is_allowed(settings, r
 
 @pytest.mark.django_db(transaction=True)
 def test_a_name_re_pointed_to_loopback_after_it_was_saved_is_refused_when_sending(
-        admin_client, closed, fake_dns, receiver, ticket, settings):
+        as_ada, closed, fake_dns, receiver, ticket, settings):
     agent, ticket = ticket
     settings.DEBUG = True  # plain http, so that the receiver could read the request if it arrived
     fake_dns["hooks.example"] = [PUBLIC]
-    saved = admin_client.post("/settings/webhooks/", {"kind": "outgoing", "out-name": "CRM", "out-events": ["ticket.closed"],
+    saved = as_ada.post("/settings/webhooks/", {"kind": "outgoing", "out-name": "CRM", "out-events": ["ticket.closed"],
                                                       "out-url": f"http://hooks.example:{receiver.port}/hooks"})
     assert saved.status_code == 302
     fake_dns["hooks.example"] = ["127.0.0.1"]  # DNS rebinding: the name now points at this machine
@@ -258,7 +250,7 @@ def test_the_response_excerpt_is_at_most_200_characters(receiver, ticket):
 
 def test_the_cobrowse_client_does_not_call_a_refused_address(closed, receiver, caplog):
     client = CobrowseClient(token_source, api=f"http://127.0.0.1:{receiver.port}")
-    with caplog.at_level(logging.WARNING, logger="helpdesk.outbound"), pytest.raises(Refused) as refused:
+    with caplog.at_level(logging.WARNING, logger="helpdesk.outbound"), pytest.raises(UrlRefused) as refused:
         client.notify_device("dev_1", "ses_1")
     assert "127.0.0.1 resolves to 127.0.0.1, a loopback address" in refused.value.message
     assert receiver.received == []
@@ -268,7 +260,7 @@ def test_the_cobrowse_client_does_not_call_a_refused_address(closed, receiver, c
 
 def test_the_cobrowse_client_refuses_a_name_that_resolves_to_a_private_address(closed, fake_dns):
     fake_dns["api.cobrowse.example"] = ["10.0.0.5"]
-    with pytest.raises(Refused, match="private"):
+    with pytest.raises(UrlRefused, match="private"):
         CobrowseClient(token_source, api="https://api.cobrowse.example").me()
 
 
@@ -281,7 +273,7 @@ def test_the_cobrowse_client_does_not_follow_redirects(receiver):
 
 
 @pytest.mark.django_db
-def test_the_account_form_accepts_only_an_allowed_https_api(admin_client, settings, fake_dns):
+def test_the_account_form_accepts_only_an_allowed_https_api(as_ada, settings, fake_dns):
     settings.COBROWSE_API_ALLOWED = ["https://api.cobrowse.example", "https://internal.cobrowse.example",
                                      "http://plain.cobrowse.example"]
     fake_dns["api.cobrowse.example"] = [PUBLIC]
@@ -289,27 +281,27 @@ def test_the_account_form_accepts_only_an_allowed_https_api(admin_client, settin
     fake_dns["plain.cobrowse.example"] = [PUBLIC]
     save = {"action": "save", "license_key": "lic-1"}
 
-    page = admin_client.get("/settings/cobrowse/").content.decode()
+    page = as_ada.get("/settings/cobrowse/").content.decode()
     assert "Allowed: https://api.cobrowse.example, https://internal.cobrowse.example" in page
 
-    outside = admin_client.post("/settings/cobrowse/", {**save, "api": "https://evil.example"})
+    outside = as_ada.post("/settings/cobrowse/", {**save, "api": "https://evil.example"})
     assert outside.status_code == 422
     assert "it is not one of COBROWSE_API_ALLOWED" in outside.content.decode()
-    plain = admin_client.post("/settings/cobrowse/", {**save, "api": "http://plain.cobrowse.example/"})
+    plain = as_ada.post("/settings/cobrowse/", {**save, "api": "http://plain.cobrowse.example/"})
     assert plain.status_code == 422 and "it is not https" in plain.content.decode()
-    private = admin_client.post("/settings/cobrowse/", {**save, "api": "https://internal.cobrowse.example"})
+    private = as_ada.post("/settings/cobrowse/", {**save, "api": "https://internal.cobrowse.example"})
     assert private.status_code == 422
     assert "internal.cobrowse.example resolves to 10.0.0.5, a private address" in private.content.decode()
     assert not AccountSettings.objects.exists()
 
-    ok = admin_client.post("/settings/cobrowse/", {**save, "api": "https://api.cobrowse.example/"})
+    ok = as_ada.post("/settings/cobrowse/", {**save, "api": "https://api.cobrowse.example/"})
     assert ok.status_code == 302
     assert AccountSettings.objects.get().api == "https://api.cobrowse.example"
     assert account.api() == "https://api.cobrowse.example"
 
 
 @pytest.mark.django_db
-def test_a_stored_override_that_is_not_allowed_never_gets_a_token(admin_client, receiver, settings, caplog):
+def test_a_stored_override_that_is_not_allowed_never_gets_a_token(as_ada, receiver, settings, caplog):
     # Saved before the allow-list existed: an address on this machine the operator never allowed.
     AccountSettings.objects.create(pk=1, api=f"http://127.0.0.1:{receiver.port}", license_key="test-license")
     account.changed()
@@ -318,7 +310,7 @@ def test_a_stored_override_that_is_not_allowed_never_gets_a_token(admin_client, 
         assert account.api() == "http://127.0.0.1:9"
     assert "not one of COBROWSE_API_ALLOWED" in caplog.text
 
-    checked = admin_client.post("/settings/cobrowse/", {"action": "check"}, follow=True)
+    checked = as_ada.post("/settings/cobrowse/", {"action": "check"}, follow=True)
     assert "Cobrowse did not accept the helpdesk" in checked.content.decode()
     with pytest.raises(Unavailable):
         services.check_connection()

@@ -4,7 +4,6 @@ marks it, and agents get the card's clear "not available" answer instead of a to
 import logging
 
 import pytest
-from cryptography.fernet import Fernet
 
 from helpdesk.models import Agent
 from integrations.cobrowse import account
@@ -13,14 +12,12 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-OTHER_KEY = Fernet.generate_key().decode()
-
 
 @pytest.fixture
-def active_key_lost(settings):
+def active_key_lost(keys_changed):
     """The active generated key, then the encryption keys change under it."""
     key = account.activate(account.generate_key(None), None)
-    settings.FIELD_ENCRYPTION_KEYS = [OTHER_KEY]
+    keys_changed()
     return key
 
 
@@ -64,10 +61,17 @@ def test_the_bridge_answers_503_not_500(as_alice, support, active_key_lost):
     assert response.status_code == 503 and "cannot be decrypted" in response.json()["error"]
 
 
-def test_the_settings_page_marks_the_key_and_offers_no_activation(client, settings, caplog):
+def test_confirming_a_link_answers_503_not_500(as_alice, support, active_key_lost):
+    ticket = f.ticket(support)
+    response = as_alice.post(f"/cobrowse/tickets/{ticket.pk}/confirm/", {"session_id": "0123456789abcdef0123"})
+    assert response.status_code == 503 and "cannot be decrypted" in response.json()["error"]
+    assert not ticket.session_links.exists()
+
+
+def test_the_settings_page_marks_the_key_and_offers_no_activation(client, caplog, keys_changed):
     active = account.activate(account.generate_key(None), None)
     pending = account.generate_key(None)
-    settings.FIELD_ENCRYPTION_KEYS = [OTHER_KEY]
+    keys_changed()
     fresh = account.generate_key(None)  # made under the new key: fine
     # A key stored before secrets were sealed under FIELD_ENCRYPTION_KEYS has a blank private half.
     legacy = SigningKey.objects.create(key_id="legacy0123456789", public_pem="-----BEGIN PUBLIC KEY-----",
@@ -85,9 +89,9 @@ def test_the_settings_page_marks_the_key_and_offers_no_activation(client, settin
     assert active.key_id in caplog.text and legacy.key_id in caplog.text
 
 
-def test_activating_an_unreadable_key_is_refused_and_changes_nothing(client, settings):
+def test_activating_an_unreadable_key_is_refused_and_changes_nothing(client, keys_changed):
     pending = account.generate_key(None)
-    settings.FIELD_ENCRYPTION_KEYS = [OTHER_KEY]
+    keys_changed()
     client.force_login(f.agent(None, role=Agent.Role.ADMIN).user)
     response = client.post("/settings/cobrowse/", {"action": "activate", "key_id": pending.key_id}, follow=True)
     assert response.status_code == 200

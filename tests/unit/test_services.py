@@ -148,17 +148,6 @@ def test_customer_message_with_the_same_client_id_is_stored_once(support):
     assert Message.objects.filter(conversation__ticket=ticket, client_id="abc").count() == 1
 
 
-def test_visibility_is_by_team_for_agents_and_all_for_supervisors(support, alice):
-    other = f.team("Other")
-    mine, theirs = f.ticket(support), f.ticket(other)
-    assert set(services.visible_tickets(alice)) == {mine}
-    sup = f.agent(support, role=Agent.Role.SUPERVISOR)
-    admin = f.agent(None, role=Agent.Role.ADMIN)
-    assert set(services.visible_tickets(sup)) == {mine, theirs}
-    assert set(services.visible_tickets(admin)) == {mine, theirs}
-    assert not services.visible_tickets(f.agent(None)).exists()
-
-
 def test_events_are_append_only(support):
     ticket = f.ticket(support)
     event = Event.objects.get(ticket=ticket)

@@ -4,7 +4,6 @@ path answers clearly, changes nothing it should not, logs the ids and never a 50
 import logging
 
 import pytest
-from cryptography.fernet import Fernet
 
 from helpdesk.models import Agent, Event
 from helpdesk.webhooks import outgoing
@@ -13,14 +12,6 @@ from tests import factories as f
 from tests.webhooks.helpers import call, incoming_endpoint, outgoing_endpoint
 
 pytestmark = pytest.mark.django_db
-
-OTHER_KEY = Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def keys_changed(settings):
-    """Call it after making the secrets: from then on no key opens them."""
-    return lambda: setattr(settings, "FIELD_ENCRYPTION_KEYS", [OTHER_KEY])
 
 
 def test_an_incoming_call_is_refused_with_401_and_changes_nothing(client, keys_changed, caplog):
