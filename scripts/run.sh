@@ -11,7 +11,7 @@ export DEBUG="${DEBUG:-true}"
 # The demo customer chat page (it signs any identity) is for this development setup only.
 export CHAT_DEMO_PAGE="${CHAT_DEMO_PAGE:-true}"
 # The sandbox runs on loopback, which the outbound address policy otherwise refuses.
-export OUTBOUND_ALLOWED_NETWORKS="${OUTBOUND_ALLOWED_NETWORKS:-127.0.0.1}"
+export OUTBOUND_ALLOWED_NETWORKS="${OUTBOUND_ALLOWED_NETWORKS:-127.0.0.0/8,::1}"
 mkdir -p var
 
 pids=()
