@@ -116,8 +116,10 @@ def test_chat_protocol_answers_garbage_with_error_frames_and_stays_usable(frames
             if isinstance(frame, dict) and frame.get("type") in ("close", "hello", "resume", "typing"):
                 continue  # valid control frames have their own tests; typing is never answered
             await ws.send_to(text_data=json.dumps(frame))
-            answer = await receive(ws, "error", "ack", "message", "pong")
-            assert answer["type"] in ("error", "ack", "message", "pong"), answer
+            # A stored message is answered with an ack; its copy for the customer's other tabs (a
+            # "message" frame) may come before or after it and is skipped.
+            answer = await receive(ws, "error", "ack", "pong")
+            assert answer["type"] in ("error", "ack", "pong"), answer
             if answer["type"] == "error":
                 assert answer.get("text")
         await ws.send_to(text_data="{not json")
