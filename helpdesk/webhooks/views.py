@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from helpdesk.forms import object_id
 from helpdesk.models import Event
 from helpdesk.views.common import admin_required
 
@@ -95,8 +96,8 @@ def deliveries(request):
     if state in Delivery.State.values:
         qs = qs.filter(state=state)
     endpoint = request.GET.get("endpoint", "")
-    if endpoint.isdigit():
-        qs = qs.filter(endpoint_id=int(endpoint))
+    if object_id(endpoint) is not None:
+        qs = qs.filter(endpoint_id=object_id(endpoint))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "webhooks/deliveries.html", {
         "settings_tab": "webhooks", "page": page, "state": state, "endpoint": endpoint,
