@@ -194,8 +194,9 @@ COBROWSE_API_ALLOWED = [u.rstrip("/") for u in env.list("COBROWSE_API_ALLOWED", 
 COBROWSE_LICENSE_KEY = env.str("COBROWSE_LICENSE_KEY", "")
 COBROWSE_LICENSE_KEY_FILE = env.path("COBROWSE_LICENSE_KEY_FILE", COBROWSE_KEYS_DIR / "license_key.txt")
 COBROWSE_PRIVATE_KEY_FILE = env.path("COBROWSE_PRIVATE_KEY_FILE", COBROWSE_KEYS_DIR / "agent_private_key.pem")
-# How Cobrowse and links in custom_data reach this helpdesk.
-HELPDESK_PUBLIC_URL = env.str("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# How Cobrowse, links in custom_data and webhooks, and webhook senders reach this helpdesk; never
+# taken from a request's Host.
+HELPDESK_PUBLIC_URL = production_value("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 COBROWSE_JWT_AUDIENCE = env.str("COBROWSE_JWT_AUDIENCE", "https://cobrowse.io")
 COBROWSE_JWT_LIFETIME = env.int("COBROWSE_JWT_LIFETIME", 600)
 COBROWSE_CONNECT_TIMEOUT = env.float("COBROWSE_CONNECT_TIMEOUT", 3)

@@ -1,5 +1,6 @@
 """The incoming webhook endpoint, and the admin pages for endpoints and the delivery log."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -38,6 +39,7 @@ def settings_page(request):
     incoming, outgoing = list(IncomingEndpoint.objects.select_related("team")), list(OutgoingEndpoint.objects.all())
     context = {
         "settings_tab": "webhooks",
+        "public_url": settings.HELPDESK_PUBLIC_URL,
         "incoming": incoming,
         "outgoing": outgoing,
         "unreadable": {"incoming": services.unreadable_secrets(incoming), "outgoing": services.unreadable_secrets(outgoing)},
