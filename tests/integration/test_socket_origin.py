@@ -64,3 +64,10 @@ async def test_a_signed_in_socket_from_another_port_of_the_host_is_refused():
 
 async def test_a_signed_in_socket_from_the_helpdesks_own_page_opens():
     assert await _connect("http://127.0.0.1:8000") is True
+
+
+@pytest.mark.parametrize("path", ["/ws/nothing/", "/ws/tickets/abc/", "/" + "x" * 5000])
+async def test_a_socket_to_an_unknown_path_is_refused_not_an_exception(path):
+    ws = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://localhost")])
+    connected, _ = await ws.connect()
+    assert connected is False
