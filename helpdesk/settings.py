@@ -257,6 +257,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 # "Sign-in paused" page (templates/registration/locked_out.html), answered with 429 Too Many Requests.
 AXES_LOCKOUT_CALLABLE = "helpdesk.views.sign_in.locked_out"
+AXES_USERNAME_CALLABLE = "helpdesk.views.sign_in.client_username"
 AXES_HTTP_RESPONSE_CODE = 429
 # Behind a proxy, the client address is the last one it adds to X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", 0, validate=validate.Range(min=0)) or None
