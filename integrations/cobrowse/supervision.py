@@ -100,7 +100,7 @@ def leave(request, session_id):
         raise Http404("That is not a Cobrowse session id.")
     _stop_watching(request, session_id)
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         target = reverse("supervisor_sessions")
     return redirect(target)
 
