@@ -254,7 +254,9 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", 10)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, validate=validate.Range(min=1))
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", 15, validate=validate.Range(min=0, min_inclusive=False)))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success resets only the signed-in username's count (helpdesk.views.sign_in): axes' own reset
+# also clears every failure from the address, so one valid account would lift the limit on guessing others.
+AXES_RESET_ON_SUCCESS = False
 # "Sign-in paused" page (templates/registration/locked_out.html), answered with 429 Too Many Requests.
 AXES_LOCKOUT_CALLABLE = "helpdesk.views.sign_in.locked_out"
 AXES_USERNAME_CALLABLE = "helpdesk.views.sign_in.client_username"

@@ -3,7 +3,10 @@ counts failures for (AXES_USERNAME_CALLABLE)."""
 
 import math
 
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.shortcuts import render
 
 
@@ -19,6 +22,13 @@ def client_username(request, credentials=None):
     else:
         username = getattr(request, "data", request.POST).get(settings.AXES_USERNAME_FORM_FIELD)
     return username[:AXES_USERNAME_MAX] if isinstance(username, str) else username
+
+
+@receiver(user_logged_in, dispatch_uid="helpdesk.sign_in.reset_own_failures")
+def reset_own_failures(sender, user, **kwargs):
+    """A successful sign-in forgets this username's failures, and only those: failures against
+    other usernames from the same address still count towards the address's limit."""
+    AccessAttempt.objects.filter(username=client_username(None, {settings.AXES_USERNAME_FORM_FIELD: user.get_username()})).delete()
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -37,3 +37,27 @@ def test_a_normal_username_is_counted_as_it_is(settings):
     user = f.agent(f.team()).user
     Client().post("/login/", {"username": user.username, "password": "wrong"}, REMOTE_ADDR="203.0.113.11")
     assert AccessAttempt.objects.get().username == user.username
+
+
+def _sign_in(client, username, password, address):
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_the_count_against_another(client, settings):
+    victim, attacker = f.agent(f.team()).user, f.agent(f.team()).user
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _sign_in(client, victim.username, "guess", "198.51.100.7").status_code == 200
+    assert _sign_in(client, attacker.username, f.PASSWORD, "198.51.100.7").status_code == 302
+    client.post("/logout/")
+    # The fifth guess against the victim reaches the limit: the victim and the address are paused.
+    assert _sign_in(client, victim.username, "guess", "198.51.100.7").status_code == 429
+    assert _sign_in(client, victim.username, f.PASSWORD, "198.51.100.8").status_code == 429
+
+
+def test_a_success_still_resets_ones_own_count(client, settings):
+    user = f.agent(f.team()).user
+    for _ in range(2):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert _sign_in(client, user.username, "wrong", "198.51.100.9").status_code == 200
+        assert _sign_in(client, user.username, f.PASSWORD, "198.51.100.9").status_code == 302
+        client.post("/logout/")
