@@ -17,11 +17,13 @@ import time
 import uuid
 from importlib import import_module
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import get_user_model
@@ -30,6 +32,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from . import access
 from .auth_backend import AgentModelBackend
@@ -199,3 +203,42 @@ class AgentSocket(AsyncWebsocketConsumer):
     async def access_changed(self, event):
         if not self.revoked:
             await self._recheck()
+
+
+# --- origin -------------------------------------------------------------------------------------
+
+def origin_allowed(origin, host):
+    """Whether a page of `origin` may open an agent socket on `host` (the Host header; "" if absent).
+
+    The rule of Django's CSRF check for a form: the socket's own host and port, or one of
+    CSRF_TRUSTED_ORIGINS. Channels' AllowedHostsOriginValidator compares host names only, and a
+    browser sends the session cookie to every port of the host, so a page served by another
+    service on another port could otherwise open a signed-in socket. The scheme is not compared:
+    behind the TLS proxy daphne sees ws://. A client that sends no Host is no browser (the Origin
+    then only has to name an allowed host)."""
+    parsed = urlsplit(origin)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return False
+    if origin in settings.CSRF_TRUSTED_ORIGINS or any(
+        "*" in trusted and parsed.scheme == urlsplit(trusted).scheme
+        and is_same_domain(parsed.netloc, urlsplit(trusted).netloc.lstrip("*"))
+        for trusted in settings.CSRF_TRUSTED_ORIGINS
+    ):
+        return True
+    domain, _ = split_domain_port(parsed.netloc)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return False
+    return not host or parsed.netloc.lower() == host.lower()
+
+
+class SameOriginValidator:
+    """Refuses an agent socket whose Origin fails origin_allowed (ASGI middleware)."""
+
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        headers = {name: value.decode("latin1") for name, value in scope.get("headers", [])}
+        if origin_allowed(headers.get(b"origin", ""), headers.get(b"host", "")):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)

@@ -7,3 +7,4 @@ class HelpdeskConfig(AppConfig):
 
     def ready(self):
         from . import agent_sockets, live  # noqa: F401  (connect the socket-access and live-push receivers)
+        from .views import sign_in  # noqa: F401  (a successful sign-in resets its own failures)

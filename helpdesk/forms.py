@@ -4,6 +4,16 @@ from django.db.models import Q
 from .models import Agent, Team, Ticket
 
 LIST_STATUSES = [("active", "Open & pending"), *Ticket.Status.choices, ("all", "All")]
+MAX_ID = 2**63 - 1  # the id columns are 64-bit; the databases refuse a larger number in a query
+
+
+def object_id(text):
+    """The id written in text (a query string value), or None. ASCII digits only: "²".isdigit()
+    is true, and int() refuses it."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) and int(text) <= MAX_ID:
+        return int(text)
+    return None
 
 
 class TicketFilterForm(forms.Form):
@@ -20,7 +30,7 @@ class TicketFilterForm(forms.Form):
 
     def clean_assignee(self):
         value = self.cleaned_data["assignee"].strip()
-        if value in ("", "me", "none") or value.isdigit():
+        if value in ("", "me", "none") or object_id(value) is not None:
             return value
         raise forms.ValidationError("Unknown assignee filter.")
 
@@ -39,12 +49,12 @@ class TicketFilterForm(forms.Form):
         elif assignee == "none":
             qs = qs.filter(assignee__isnull=True)
         elif assignee:
-            qs = qs.filter(assignee_id=int(assignee))
+            qs = qs.filter(assignee_id=object_id(assignee))
         if data.get("q"):
             term = data["q"].strip()
             match = Q(subject__icontains=term) | Q(customer__name__icontains=term) | Q(customer__email__icontains=term)
-            if term.lstrip("#").isdigit():
-                match |= Q(pk=int(term.lstrip("#")))
+            if object_id(term.lstrip("#")) is not None:
+                match |= Q(pk=object_id(term.lstrip("#")))
             qs = qs.filter(match)
         return qs
 

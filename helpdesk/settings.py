@@ -194,8 +194,9 @@ COBROWSE_API_ALLOWED = [u.rstrip("/") for u in env.list("COBROWSE_API_ALLOWED", 
 COBROWSE_LICENSE_KEY = env.str("COBROWSE_LICENSE_KEY", "")
 COBROWSE_LICENSE_KEY_FILE = env.path("COBROWSE_LICENSE_KEY_FILE", COBROWSE_KEYS_DIR / "license_key.txt")
 COBROWSE_PRIVATE_KEY_FILE = env.path("COBROWSE_PRIVATE_KEY_FILE", COBROWSE_KEYS_DIR / "agent_private_key.pem")
-# How Cobrowse and links in custom_data reach this helpdesk.
-HELPDESK_PUBLIC_URL = env.str("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# How Cobrowse, links in custom_data and webhooks, and webhook senders reach this helpdesk; never
+# taken from a request's Host.
+HELPDESK_PUBLIC_URL = production_value("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 COBROWSE_JWT_AUDIENCE = env.str("COBROWSE_JWT_AUDIENCE", "https://cobrowse.io")
 COBROWSE_JWT_LIFETIME = env.int("COBROWSE_JWT_LIFETIME", 600)
 COBROWSE_CONNECT_TIMEOUT = env.float("COBROWSE_CONNECT_TIMEOUT", 3)
@@ -253,9 +254,12 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", 10)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, validate=validate.Range(min=1))
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", 15, validate=validate.Range(min=0, min_inclusive=False)))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success resets only the signed-in username's count (helpdesk.views.sign_in): axes' own reset
+# also clears every failure from the address, so one valid account would lift the limit on guessing others.
+AXES_RESET_ON_SUCCESS = False
 # "Sign-in paused" page (templates/registration/locked_out.html), answered with 429 Too Many Requests.
 AXES_LOCKOUT_CALLABLE = "helpdesk.views.sign_in.locked_out"
+AXES_USERNAME_CALLABLE = "helpdesk.views.sign_in.client_username"
 AXES_HTTP_RESPONSE_CODE = 429
 # Behind a proxy, the client address is the last one it adds to X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", 0, validate=validate.Range(min=0)) or None

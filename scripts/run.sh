@@ -8,6 +8,8 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 SANDBOX_PORT="${SANDBOX_PORT:-8001}"
 export DEBUG="${DEBUG:-true}"
+# Links in webhooks and custom data, and the incoming webhook URLs on the settings page.
+export HELPDESK_PUBLIC_URL="${HELPDESK_PUBLIC_URL:-http://$HOST:$PORT}"
 # The demo customer chat page (it signs any identity) is for this development setup only.
 export CHAT_DEMO_PAGE="${CHAT_DEMO_PAGE:-true}"
 # The sandbox runs on loopback, which the outbound address policy otherwise refuses.

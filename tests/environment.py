@@ -7,6 +7,7 @@ TEST_ENVIRONMENT = {
     "SECRET_KEY": "test-only-secret-key-not-for-any-deployment-0123456789",
     "FIELD_ENCRYPTION_KEYS": "9Kwz0G3hYc1m3hR6yqM0a5p2b8V8a7Z2m1bW1nT3xkE=",
     "COBROWSE_API": "http://127.0.0.1:8001",
+    "HELPDESK_PUBLIC_URL": "http://127.0.0.1:8000",
     # The sandbox, the webhook receivers and the helpdesk servers of the tests are on loopback.
     "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1",
     # The test servers speak plain HTTP on loopback.

@@ -10,6 +10,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
@@ -60,6 +61,7 @@ def ticket_list(request):
     return render(request, "tickets/list.html", context)
 
 
+@never_cache  # the page carries the agent's Cobrowse token
 @agent_required
 def ticket_detail(request, ticket_id):
     ticket = access.ticket_or_404(request.agent, ticket_id)

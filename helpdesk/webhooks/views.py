@@ -1,5 +1,6 @@
 """The incoming webhook endpoint, and the admin pages for endpoints and the delivery log."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -7,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from helpdesk.forms import object_id
 from helpdesk.models import Event
 from helpdesk.views.common import admin_required
 
@@ -37,6 +39,7 @@ def settings_page(request):
     incoming, outgoing = list(IncomingEndpoint.objects.select_related("team")), list(OutgoingEndpoint.objects.all())
     context = {
         "settings_tab": "webhooks",
+        "public_url": settings.HELPDESK_PUBLIC_URL,
         "incoming": incoming,
         "outgoing": outgoing,
         "unreadable": {"incoming": services.unreadable_secrets(incoming), "outgoing": services.unreadable_secrets(outgoing)},
@@ -95,8 +98,8 @@ def deliveries(request):
     if state in Delivery.State.values:
         qs = qs.filter(state=state)
     endpoint = request.GET.get("endpoint", "")
-    if endpoint.isdigit():
-        qs = qs.filter(endpoint_id=int(endpoint))
+    if object_id(endpoint) is not None:
+        qs = qs.filter(endpoint_id=object_id(endpoint))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "webhooks/deliveries.html", {
         "settings_tab": "webhooks", "page": page, "state": state, "endpoint": endpoint,

@@ -17,7 +17,7 @@ from helpdesk import outbound
 
 from . import account
 
-SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")  # \Z: "$" also matches before a final newline
 MAX_PAGE = 1000
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from helpdesk.models import Agent, Event, Team
+from helpdesk.services import storable_text
 from helpdesk.views.common import admin_required
 
 from . import account, policies, services
@@ -38,7 +39,8 @@ def account_page(request):
             messages.success(request, f"Key {key.key_id} generated. Register its public key with Cobrowse, then activate it.")
             return redirect(f"{reverse('cobrowse_account')}#key-{key.key_id}")
         elif action in ("activate", "discard"):
-            key = get_object_or_404(SigningKey, key_id=request.POST.get("key_id", ""))
+            key_id = request.POST.get("key_id", "")
+            key = get_object_or_404(SigningKey, key_id=key_id if storable_text(key_id) else "")
             _activate(request, key) if action == "activate" else _discard(request, key)
             return redirect("cobrowse_account")
         else:

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import access
@@ -52,6 +53,7 @@ def _session_or_404(session_id):
         return None, exc.message
 
 
+@never_cache  # the page carries a watch token
 @require_http_methods(["GET", "POST"])
 @supervisor_required
 def watch(request, session_id):

@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk import access, json_input
@@ -132,6 +133,7 @@ def confirm(request, ticket_id):
     return _linked(link, created)
 
 
+@never_cache  # a bearer token: no browser or proxy keeps a copy
 @require_GET
 @agent_required
 @_json_when_unavailable

@@ -14,7 +14,7 @@ def test_a_cobrowse_answer_nested_deeper_than_json_can_parse_is_a_typed_error(mo
             response.status_code, response._content = status, b"[" * 100_000 + b"]" * 100_000
             return response
 
-    monkeypatch.setattr(client, "_transport", Deep())
+    monkeypatch.setattr(client._transport, "session", Deep)
     cobrowse = client.CobrowseClient(lambda refresh=False: "token", api="http://127.0.0.1:1")
     with pytest.raises(client.CobrowseError) as exc:
         cobrowse.me()

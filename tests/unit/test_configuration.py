@@ -13,8 +13,9 @@ from tests.environment import TEST_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = "deploy/production.env.example"
-# The three values a process with DEBUG off cannot start without.
-REQUIRED = {name: TEST_ENVIRONMENT[name] for name in ("SECRET_KEY", "COBROWSE_API", "FIELD_ENCRYPTION_KEYS")}
+# The values a process with DEBUG off cannot start without.
+REQUIRED = {name: TEST_ENVIRONMENT[name]
+            for name in ("SECRET_KEY", "COBROWSE_API", "FIELD_ENCRYPTION_KEYS", "HELPDESK_PUBLIC_URL")}
 
 
 def manage(*args, **env):
