@@ -80,6 +80,7 @@ def test_a_malformed_key_is_a_configuration_error_naming_its_position_not_its_va
 
 def test_the_settings_refuse_to_start_with_a_malformed_key():
     env = {"PATH": os.environ["PATH"], "SECRET_KEY": "k" * 50, "COBROWSE_API": "https://api.cobrowse.io",
+           "HELPDESK_PUBLIC_URL": "https://helpdesk.example.com",
            "FIELD_ENCRYPTION_KEYS": f"{KEY_A},not-a-fernet-key"}
     result = subprocess.run([sys.executable, "-c", "import helpdesk.settings"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
