@@ -88,15 +88,33 @@ async def test_signing_out_elsewhere_leaves_this_session_open(world):
     await ws.disconnect()
 
 
+def frozen_clock(monkeypatch):
+    """The sockets' clock, moved by hand: [seconds]."""
+    now = [1000.0]
+    monkeypatch.setattr(agent_sockets.AgentSocket, "clock", staticmethod(lambda: now[0]))
+    return now
+
+
+async def no_push_then_closed(ws, text):
+    """The socket closes with 4403 and never sends `text` before that."""
+    while True:
+        message = await ws.receive_output(3)
+        if message["type"] == "websocket.close":
+            return message.get("code")
+        assert text not in message.get("text", ""), "a push reached a socket that lost access"
+
+
 async def test_a_deleted_session_gets_no_push_even_if_the_close_message_is_lost(world, monkeypatch):
     support, billing, alice, ticket = world
     monkeypatch.setattr(agent_sockets, "_send", lambda user_id, event: None)
+    now = frozen_clock(monkeypatch)
     client = Client()
     await sync_to_async(client.force_login)(alice.user)
     ws = await opened(with_session(client, f"/ws/tickets/{ticket.pk}/"))
     await sync_to_async(client.post)("/logout/")
+    now[0] += agent_sockets.GENERATION_SECONDS  # the generation is read at most once a second
     await reply(ticket, "must not arrive")
-    assert await close_code(ws) == 4403
+    assert await no_push_then_closed(ws, "must not arrive") == 4403
     assert await ws.receive_nothing(0.3)
 
 
@@ -138,11 +156,13 @@ async def test_moving_the_agent_to_another_team_closes_the_old_teams_ticket(worl
 async def test_a_team_change_stops_pushes_even_if_the_close_message_is_lost(world, monkeypatch):
     support, billing, alice, ticket = world
     monkeypatch.setattr(agent_sockets, "_send", lambda user_id, event: None)
+    now = frozen_clock(monkeypatch)
     ws = await opened(with_user(alice.user, f"/ws/tickets/{ticket.pk}/"))
     alice.team = billing
     await sync_to_async(alice.save)()
+    now[0] += agent_sockets.GENERATION_SECONDS
     await reply(ticket, "must not arrive")
-    assert await close_code(ws) == 4403
+    assert await no_push_then_closed(ws, "must not arrive") == 4403
     assert await ws.receive_nothing(0.3)
 
 
@@ -192,14 +212,13 @@ async def test_pushes_to_an_unchanged_agent_do_not_ask_the_database_each_time(wo
 
 async def test_pushes_are_checked_again_after_a_while(world, monkeypatch):
     support, billing, alice, ticket = world
-    now = [1000.0]
-    monkeypatch.setattr(agent_sockets.AgentSocket, "clock", staticmethod(lambda: now[0]))
+    now = frozen_clock(monkeypatch)
     monkeypatch.setattr(agent_sockets, "_announce", lambda user_id, event: None)  # every signal lost
     ws = await opened(with_user(alice.user, f"/ws/tickets/{ticket.pk}/"))
     await sync_to_async(Agent.objects.filter(pk=alice.pk).update)(team=billing)  # no signal at all
     now[0] += agent_sockets.RECHECK_SECONDS + 1
     await reply(ticket, "must not arrive")
-    assert await close_code(ws) == 4403
+    assert await no_push_then_closed(ws, "must not arrive") == 4403
 
 
 async def test_the_chat_queue_socket_asks_the_page_to_reconnect_when_the_team_changes(world):
