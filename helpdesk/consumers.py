@@ -1,6 +1,9 @@
 """Websocket consumers of the helpdesk."""
 
+import asyncio
+
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
 from . import access
 from .agent_sockets import AgentSocket
@@ -9,12 +12,19 @@ from .live import ticket_group
 from .models import TicketViewer
 from .versions import bump
 
+VIEWER_TOUCH_SECONDS = 60
+
 
 @database_sync_to_async
 def _join(ticket_id, agent, channel_name):
     TicketViewer.objects.create(ticket_id=ticket_id, agent=agent, channel_name=channel_name)
     bump(ticket_id)
     return render_fragment(ticket_id, "viewers")
+
+
+@database_sync_to_async
+def _touch(channel_name):
+    TicketViewer.objects.filter(channel_name=channel_name).update(seen_at=timezone.now())
 
 
 @database_sync_to_async
@@ -34,6 +44,7 @@ class TicketConsumer(AgentSocket):
     async def connect(self):
         self.ticket_id = int(self.scope["url_route"]["kwargs"]["ticket_id"])
         self.group = None
+        self.toucher = None
         agent = await self.authorize()
         if agent is None:
             await self.close(code=4403)
@@ -42,8 +53,16 @@ class TicketConsumer(AgentSocket):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self._tell_viewers(await _join(self.ticket_id, agent, self.channel_name))
+        self.toucher = asyncio.ensure_future(self._keep_seen())
+
+    async def _keep_seen(self):
+        while True:
+            await asyncio.sleep(VIEWER_TOUCH_SECONDS)
+            await _touch(self.channel_name)
 
     async def disconnect(self, code):
+        if self.toucher:
+            self.toucher.cancel()
         await self.leave()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)

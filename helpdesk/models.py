@@ -176,6 +176,9 @@ class TicketViewer(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
     channel_name = models.CharField(max_length=200, unique=True)
     connected_at = models.DateTimeField(default=timezone.now)
+    # Touched by the open socket every VIEWER_TOUCH_SECONDS: a row left by a crashed process stops
+    # moving, and `manage.py prune` removes it.
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
 
 class EventQuerySet(models.QuerySet):

@@ -152,11 +152,17 @@ if REDIS_CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Co-browse ends and tags have a queue and a worker of their own, so a slow webhook receiver (on
+# "default", with the chat tasks) never delays the end of a session.
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "cobrowse"],
     }
 }
+
+# `manage.py prune` deletes finished task results older than this.
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", 7, validate=validate.Range(min=0))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the Cobrowse sandbox, the task worker and the helpdesk, with the demo seeded.
-# Ctrl+C stops all three.
+# `make run`: a Redis of its own, the Cobrowse sandbox, the task workers, the repair jobs and the
+# helpdesk, with the demo seeded. Ctrl+C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -14,11 +14,29 @@ export HELPDESK_PUBLIC_URL="${HELPDESK_PUBLIC_URL:-http://$HOST:$PORT}"
 export CHAT_DEMO_PAGE="${CHAT_DEMO_PAGE:-true}"
 # The sandbox runs on loopback, which the outbound address policy otherwise refuses.
 export OUTBOUND_ALLOWED_NETWORKS="${OUTBOUND_ALLOWED_NETWORKS:-127.0.0.0/8,::1}"
+# The demo chat page is served from this instance's own origin.
+export CHAT_DEMO_ORIGINS="${CHAT_DEMO_ORIGINS:-http://$HOST:$PORT,http://localhost:$PORT}"
 mkdir -p var
 
 pids=()
 cleanup() { trap - EXIT INT TERM; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null; }
 trap cleanup EXIT INT TERM
+
+if [ -z "${REDIS_URL:-}" ]; then
+  # Every process started here (web, workers, repair jobs) shares one channel layer and cache:
+  # a Redis on a unix socket under var/, one per instance (PORT), stopped with the rest.
+  bash scripts/ensure-redis.sh
+  mkdir -p var/redis
+  sock="$PWD/var/redis/redis-$PORT.sock"
+  rm -f "$sock"
+  redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --save "" --appendonly no \
+    --dir "$PWD/var/redis" --logfile "$PWD/var/redis/redis-$PORT.log" &
+  pids+=($!)
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ -S "$sock" ] || { echo "Redis did not start: see var/redis/redis-$PORT.log" >&2; exit 1; }
+  export REDIS_URL="unix://$sock?db=0"
+  export REDIS_CACHE_URL="${REDIS_CACHE_URL:-unix://$sock?db=1}"
+fi
 
 if [ -z "${COBROWSE_API:-}" ]; then
   # The local stand-in of the Cobrowse service; it also writes the demo keys the helpdesk reads.
@@ -30,7 +48,10 @@ fi
 
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py seed_demo
-"$PY" manage.py db_worker --queue-name '*' --no-reload -v0 &
+# Two task workers: co-browse ends and tags on their own, so a slow webhook receiver never delays them.
+"$PY" manage.py task_worker --queue-name cobrowse --no-reload -v0 &
+pids+=($!)
+"$PY" manage.py task_worker --queue-name default --no-reload -v0 &
 pids+=($!)
 # Repairs co-browse links once a minute (ends left behind by a crash or an outage).
 "$PY" manage.py cobrowse_reconcile --every 60 -v0 &
@@ -40,6 +61,9 @@ pids+=($!)
 pids+=($!)
 # Marks gone the chat customers whose connection died with a process (no heartbeat for 90 s).
 "$PY" manage.py chat_presence --every 30 -v0 &
+pids+=($!)
+# Deletes finished task results, expired sessions and "Viewing now" rows of crashed processes.
+"$PY" manage.py prune --every 3600 -v0 &
 pids+=($!)
 
 cat <<MSG

@@ -1,4 +1,4 @@
-"""Durable background work (django-tasks, database backend, run by `manage.py db_worker`).
+"""Durable background work (django-tasks, database backend, run by `manage.py task_worker --queue-name cobrowse`).
 
 A task that cannot finish because Cobrowse is unavailable enqueues its own next attempt with a
 backoff; the reconciler re-enqueues anything a killed worker left behind.
@@ -20,14 +20,17 @@ def _again(task_fn, delay, *args):
     task_fn.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(*args)
 
 
-@task()
+COBROWSE_QUEUE = "cobrowse"
+
+
+@task(queue_name=COBROWSE_QUEUE)
 def end_session(link_id):
     delay = services.try_end(link_id)
     if delay is not None:
         _again(end_session, delay, link_id)
 
 
-@task()
+@task(queue_name=COBROWSE_QUEUE)
 def tag_session(link_id):
     delay = services.tag(link_id)
     if delay is not None:
