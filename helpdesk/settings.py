@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
-    "template_partials",
     "django_tasks",
     "django_tasks_db",
     "csp",
