@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.cobrowse",
     "tests.fixtures.dns",
+    "tests.fixtures.log_secrets",
 ]
 
 
