@@ -70,7 +70,7 @@ def main():
         django.setup()
         from bench.cobrowse_steps import close_and_measure, count_supervisor_sessions, seed_links
 
-        worker = start([PY, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.05", "--no-reload"],
+        worker = start([PY, "manage.py", "task_worker", "--queue-name", "*", "--interval", "0.05", "--no-reload"],
                        env, var / "worker.log")
         links = seed_links(api, args.tickets)
         latencies = close_and_measure(api, links)

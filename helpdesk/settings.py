@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "integrations.cobrowse",
     "helpdesk.chat",
     "helpdesk.webhooks",
+    "helpdesk.ops",
 ]
 
 MIDDLEWARE = [
@@ -147,7 +148,9 @@ else:
 # empties its whole Redis database: REDIS_CACHE_URL can give it one apart from the channel layer's.
 REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", REDIS_URL)
 if REDIS_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    # Socket timeouts: a Redis that stops answering fails a page (and /readyz) instead of hanging it.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL,
+                          "OPTIONS": {"socket_timeout": 3, "socket_connect_timeout": 3}}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -160,6 +163,15 @@ TASKS = {
         "QUEUES": ["default", "cobrowse"],
     }
 }
+
+# Task workers (`manage.py task_worker`) write a heartbeat this often; /readyz fails a queue whose
+# workers have not written one for WORKER_HEARTBEAT_MAX_AGE, or whose oldest due task has waited
+# longer than READYZ_TASK_MAX_AGE.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", 10, validate=validate.Range(min=0.1))
+WORKER_HEARTBEAT_MAX_AGE = env.float("WORKER_HEARTBEAT_MAX_AGE", 30, validate=validate.Range(min=0.1))
+if WORKER_HEARTBEAT_MAX_AGE <= WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("WORKER_HEARTBEAT_MAX_AGE must be longer than WORKER_HEARTBEAT_SECONDS.")
+READYZ_TASK_MAX_AGE = env.float("READYZ_TASK_MAX_AGE", 120, validate=validate.Range(min=1))
 
 # `manage.py prune` deletes finished task results older than this.
 TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", 7, validate=validate.Range(min=0))
@@ -286,6 +298,8 @@ SECURE_PROXY_SSL_HEADER = tuple(part.strip() for part in env.list("SECURE_PROXY_
 if SECURE_PROXY_SSL_HEADER and (len(SECURE_PROXY_SSL_HEADER) != 2 or not SECURE_PROXY_SSL_HEADER[1]
                                 or not re.fullmatch(r"HTTP_[A-Z0-9_]+", SECURE_PROXY_SSL_HEADER[0])):
     raise ImproperlyConfigured('SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".')
+# Probes and scrapers speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 

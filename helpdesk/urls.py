@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("integrations.cobrowse.urls")),
     path("", include("helpdesk.chat.urls")),
     path("", include("helpdesk.webhooks.urls")),
+    path("", include("helpdesk.ops.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -49,9 +49,9 @@ fi
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py seed_demo
 # Two task workers: co-browse ends and tags on their own, so a slow webhook receiver never delays them.
-"$PY" manage.py db_worker --queue-name cobrowse --no-reload -v0 &
+"$PY" manage.py task_worker --queue-name cobrowse --no-reload -v0 &
 pids+=($!)
-"$PY" manage.py db_worker --queue-name default --no-reload -v0 &
+"$PY" manage.py task_worker --queue-name default --no-reload -v0 &
 pids+=($!)
 # Repairs co-browse links once a minute (ends left behind by a crash or an outage).
 "$PY" manage.py cobrowse_reconcile --every 60 -v0 &

@@ -1,4 +1,4 @@
-"""Durable chat work (django-tasks, run by `manage.py db_worker`)."""
+"""Durable chat work (django-tasks, run by `manage.py task_worker`)."""
 
 from django_tasks import task
 

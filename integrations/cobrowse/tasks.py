@@ -1,4 +1,4 @@
-"""Durable background work (django-tasks, database backend, run by `manage.py db_worker --queue-name cobrowse`).
+"""Durable background work (django-tasks, database backend, run by `manage.py task_worker --queue-name cobrowse`).
 
 A task that cannot finish because Cobrowse is unavailable enqueues its own next attempt with a
 backoff; the reconciler re-enqueues anything a killed worker left behind.

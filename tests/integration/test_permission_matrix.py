@@ -83,6 +83,10 @@ HTTP = {
     ("webhook_deliveries", "GET"):                  (LOGIN,    403,      403,        403,        200),
     ("webhook_replay", "GET"):                      (LOGIN,    403,      403,        403,        405),
     ("webhook_replay", "POST"):                     (LOGIN,    403,      403,        403,        302),
+    ("healthz", "GET"):                             (200,      200,      200,        200,        200),
+    ("healthz", "POST"):                            (405,      405,      405,        405,        405),
+    ("readyz", "GET"):                              (503,      503,      503,        503,        503),  # no task worker here
+    ("readyz", "POST"):                             (405,      405,      405,        405,        405),
 }
 
 # Websocket routes (helpdesk/routing.py and the widget's in helpdesk/chat/routing.py).

@@ -34,7 +34,7 @@ def start_worker(sb, settings, queue, log):
            "COBROWSE_API": sb.url, "COBROWSE_LICENSE_KEY": sb.license_key,
            "COBROWSE_PRIVATE_KEY_FILE": str(settings.COBROWSE_PRIVATE_KEY_FILE), "WEBHOOK_TIMEOUT": "30"}
     env.pop("REDIS_URL", None)
-    return subprocess.Popen([sys.executable, "manage.py", "db_worker", "--queue-name", queue, "--interval", "0.05",
+    return subprocess.Popen([sys.executable, "manage.py", "task_worker", "--queue-name", queue, "--interval", "0.05",
                              "--no-startup-delay", "--no-reload"], cwd=ROOT, env=env,
                             stdout=log.open("a"), stderr=subprocess.STDOUT)
 

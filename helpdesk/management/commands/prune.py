@@ -12,6 +12,7 @@ from helpdesk.consumers import VIEWER_TOUCH_SECONDS
 from helpdesk.live import push_fragments
 from helpdesk.management.periodic import PeriodicCommand
 from helpdesk.models import TicketViewer
+from helpdesk.ops.models import WorkerHeartbeat
 
 
 def prune_task_results(now):
@@ -35,8 +36,14 @@ def prune_stale_viewers(now):
     return deleted
 
 
+def prune_heartbeats(now):
+    # A worker that was killed never removed its row; /readyz has long counted it as gone.
+    deleted, _ = WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
+    return deleted
+
+
 class Command(PeriodicCommand):
-    help = "Delete finished task results, expired sessions and stale 'Viewing now' rows."
+    help = "Delete finished task results, expired sessions, stale 'Viewing now' rows and old worker heartbeats."
 
     def run_once(self, verbose):
         now = timezone.now()
@@ -44,6 +51,7 @@ class Command(PeriodicCommand):
             "task_results": prune_task_results(now),
             "sessions": prune_sessions(now),
             "viewers": prune_stale_viewers(now),
+            "worker_heartbeats": prune_heartbeats(now),
         }
         if verbose or any(report.values()):
             self.stdout.write(f"prune: {report}")
