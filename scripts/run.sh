@@ -16,7 +16,9 @@ export CHAT_DEMO_PAGE="${CHAT_DEMO_PAGE:-true}"
 export OUTBOUND_ALLOWED_NETWORKS="${OUTBOUND_ALLOWED_NETWORKS:-127.0.0.0/8,::1}"
 # The demo chat page is served from this instance's own origin.
 export CHAT_DEMO_ORIGINS="${CHAT_DEMO_ORIGINS:-http://$HOST:$PORT,http://localhost:$PORT}"
-mkdir -p var
+# Local state (SQLite, demo keys, the Redis socket): var/, or HELPDESK_VAR_DIR for another instance.
+VAR="${HELPDESK_VAR_DIR:-$PWD/var}"
+mkdir -p "$VAR"
 
 pids=()
 cleanup() { trap - EXIT INT TERM; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null; }
@@ -26,14 +28,14 @@ if [ -z "${REDIS_URL:-}" ]; then
   # Every process started here (web, workers, repair jobs) shares one channel layer and cache:
   # a Redis on a unix socket under var/, one per instance (PORT), stopped with the rest.
   bash scripts/ensure-redis.sh
-  mkdir -p var/redis
-  sock="$PWD/var/redis/redis-$PORT.sock"
+  mkdir -p "$VAR/redis"
+  sock="$VAR/redis/redis-$PORT.sock"
   rm -f "$sock"
   redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --save "" --appendonly no \
-    --dir "$PWD/var/redis" --logfile "$PWD/var/redis/redis-$PORT.log" &
+    --dir "$VAR/redis" --logfile "$VAR/redis/redis-$PORT.log" &
   pids+=($!)
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-  [ -S "$sock" ] || { echo "Redis did not start: see var/redis/redis-$PORT.log" >&2; exit 1; }
+  [ -S "$sock" ] || { echo "Redis did not start: see $VAR/redis/redis-$PORT.log" >&2; exit 1; }
   export REDIS_URL="unix://$sock?db=0"
   export REDIS_CACHE_URL="${REDIS_CACHE_URL:-unix://$sock?db=1}"
 fi
@@ -43,7 +45,7 @@ if [ -z "${COBROWSE_API:-}" ]; then
   SANDBOX_PORT="$SANDBOX_PORT" bash scripts/run-sandbox.sh &
   pids+=($!)
   export COBROWSE_API="http://127.0.0.1:$SANDBOX_PORT"
-  "$PY" scripts/wait_for_http.py "$COBROWSE_API/api/1/regions/closest" var/cobrowse/license_key.txt
+  "$PY" scripts/wait_for_http.py "$COBROWSE_API/api/1/regions/closest" "$VAR/cobrowse/license_key.txt"
 fi
 
 "$PY" manage.py migrate --no-input -v0
