@@ -1,5 +1,7 @@
 """The incoming webhook endpoint, and the admin pages for endpoints and the delivery log."""
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -16,6 +18,7 @@ from . import incoming, services, signing
 from .forms import IncomingEndpointForm, OutgoingEndpointForm
 from .models import Delivery, IncomingEndpoint, OutgoingEndpoint
 
+logger = logging.getLogger(__name__)
 SECRET_SESSION_KEY = "webhook_secret_once"
 
 
@@ -30,6 +33,7 @@ def receive(request, slug):
         outcome = incoming.receive(slug, request.body, request.headers.get(signing.TIMESTAMP_HEADER, ""),
                                    request.headers.get(signing.SIGNATURE_HEADER, ""))
     except incoming.WebhookError as exc:
+        logger.warning("incoming webhook refused slug=%r status=%s: %s", slug[:80], exc.status, exc.message)
         return JsonResponse({"ok": False, "error": exc.message}, status=exc.status)
     return JsonResponse(outcome.as_json())
 

@@ -315,9 +315,13 @@ def tag(link_id):
         return TAG_RETRY_NOT_CONFIGURED if isinstance(exc, NotConfigured) else TAG_RETRY
     except CobrowseError as exc:
         # Ended sessions cannot be changed; a policy may forbid it. Record it and stop.
+        log.warning("Tagging co-browse session %s (link %s, ticket %s) refused, giving up: %s",
+                    link.session_id, link.pk, link.ticket_id, exc.message)
         helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=exc.message)
         return None
     except tokens.NoPolicy as exc:  # the team's policy was removed since the link
+        log.warning("Tagging co-browse session %s (link %s, ticket %s) not possible, giving up: %s",
+                    link.session_id, link.pk, link.ticket_id, exc)
         helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=str(exc))
         return None
     SessionLink.objects.filter(pk=link.pk).update(tagged_at=timezone.now(), last_error="")

@@ -97,11 +97,11 @@ def test_a_stale_heartbeat_fails_and_says_how_old_it_is(settings):
 def test_a_task_waiting_too_long_fails_its_queue(settings):
     settings.READYZ_TASK_MAX_AGE = 60
     beat("w-all", "*")
-    waiting = end_session.enqueue(0, "ses_waiting")
+    waiting = end_session.enqueue(10**9)
     DBTaskResult.objects.filter(pk=waiting.id).update(enqueued_at=timezone.now() - timedelta(seconds=90))
     # A retry scheduled for later is not waiting yet; one whose time came 10 s ago has waited 10 s.
-    later = end_session.using(run_after=timezone.now() + timedelta(hours=1)).enqueue(0, "ses_later")
-    due = end_session.using(run_after=timezone.now() - timedelta(seconds=10)).enqueue(0, "ses_due")
+    later = end_session.using(run_after=timezone.now() + timedelta(hours=1)).enqueue(10**9 + 1)
+    due = end_session.using(run_after=timezone.now() - timedelta(seconds=10)).enqueue(10**9 + 2)
     DBTaskResult.objects.filter(pk__in=[later.id, due.id]).update(enqueued_at=timezone.now() - timedelta(days=1))
     status, body = readyz()
     assert status == 503
