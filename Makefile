@@ -22,8 +22,15 @@ node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.runtime node_modules/.installed
-install-dev: $(VENV)/.dev node_modules/.installed install-chromium
+# Static files, agent SDK included, are collected at build time: hashed names, gzip copies and
+# staticfiles.json in STATIC_ROOT, the only place a running server serves them from. DEBUG=true
+# only spares the build the production secrets; the output does not depend on it.
+STATIC_ROOT ?= staticfiles
+$(STATIC_ROOT)/staticfiles.json: $(VENV)/.runtime node_modules/.installed $(shell find static -type f)
+	DEBUG=true STATIC_ROOT=$(STATIC_ROOT) $(BIN)/python manage.py collectstatic --no-input -v0
+
+install: $(VENV)/.runtime node_modules/.installed $(STATIC_ROOT)/staticfiles.json
+install-dev: $(VENV)/.dev node_modules/.installed install-chromium $(STATIC_ROOT)/staticfiles.json
 
 install-chromium:
 	@bash scripts/ensure-chromium.sh

@@ -41,6 +41,7 @@ from . import access
 from .auth_backend import AgentModelBackend
 from .live import ticket_group
 from .models import Agent, Ticket
+from .ops.metrics import CountedSocket
 
 RECHECK_SECONDS = 5.0
 GENERATION_SECONDS = 1.0
@@ -137,12 +138,13 @@ def current_agent(user_id, session_key=None):
     return access.agent_of(user)
 
 
-class AgentSocket(AsyncWebsocketConsumer):
+class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
     """Base of the agents' websockets. Subclasses call authorize() in connect(), leave() in
     disconnect(), guard each push with `if await self.may_push():`, and say what access means for
     them in still_allowed() (and, optionally, what else a fresh read changes in rechecked())."""
 
     clock = staticmethod(time.monotonic)
+    socket_kind = "agent"
 
     def still_allowed(self, agent):
         """Sync, in the database thread: whether this (freshly read) agent may keep this socket."""

@@ -49,6 +49,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # runserver serves static files through WhiteNoise from STATIC_ROOT too, never through finders.
+    "whitenoise.runserver_nostatic",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -72,8 +74,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "helpdesk.request_ids.RequestIdMiddleware",
+    "helpdesk.ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "helpdesk.static_files.CollectedStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,6 +176,11 @@ if WORKER_HEARTBEAT_MAX_AGE <= WORKER_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("WORKER_HEARTBEAT_MAX_AGE must be longer than WORKER_HEARTBEAT_SECONDS.")
 READYZ_TASK_MAX_AGE = env.float("READYZ_TASK_MAX_AGE", 120, validate=validate.Range(min=1))
 
+# /metrics answers loopback, and other addresses only with "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or empty: loopback only).")
+
 # `manage.py prune` deletes finished task results older than this.
 TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", 7, validate=validate.Range(min=0))
 
@@ -194,13 +202,20 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Filled at build time by `manage.py collectstatic` (make install, scripts/run.sh, scripts/test.sh):
+# hashed, compressed copies plus staticfiles.json. A running server serves this directory only.
+STATIC_ROOT = env.path("STATIC_ROOT", BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [
     BASE_DIR / "static",
-    # The official Cobrowse agent SDK, installed from npm (package.json), served as a file.
+    # The official Cobrowse agent SDK, installed from npm (package.json). Only collectstatic reads
+    # node_modules; a running server never does.
     ("vendor/cobrowse-agent-sdk", BASE_DIR / "node_modules" / "cobrowse-agent-sdk" / "dist" / "umd-browser"),
 ]
-WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = False
 
 # --- Cobrowse -----------------------------------------------------------------------------------
 # The local sandbox (sandbox/) is the development default only; the real service is configuration:
@@ -299,7 +314,7 @@ if SECURE_PROXY_SSL_HEADER and (len(SECURE_PROXY_SSL_HEADER) != 2 or not SECURE_
                                 or not re.fullmatch(r"HTTP_[A-Z0-9_]+", SECURE_PROXY_SSL_HEADER[0])):
     raise ImproperlyConfigured('SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".')
 # Probes and scrapers speak plain HTTP to the process itself.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 

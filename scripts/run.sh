@@ -19,6 +19,12 @@ export CHAT_DEMO_ORIGINS="${CHAT_DEMO_ORIGINS:-http://$HOST:$PORT,http://localho
 # Local state (SQLite, demo keys, the Redis socket): var/, or HELPDESK_VAR_DIR for another instance.
 VAR="${HELPDESK_VAR_DIR:-$PWD/var}"
 mkdir -p "$VAR"
+# Prometheus metrics of every process started here, summed at /metrics. Emptied before any starts:
+# files left by an earlier run would count its dead processes. Only the metric files (*.db) go, in
+# case the variable names a directory that holds anything else.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$VAR/metrics-$PORT}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
 
 pids=()
 cleanup() { trap - EXIT INT TERM; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null; }
@@ -48,6 +54,8 @@ if [ -z "${COBROWSE_API:-}" ]; then
   "$PY" scripts/wait_for_http.py "$COBROWSE_API/api/1/regions/closest" "$VAR/cobrowse/license_key.txt"
 fi
 
+# A running server serves static files only from STATIC_ROOT: collect the current ones.
+"$PY" manage.py collectstatic --no-input -v0
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py seed_demo
 # Two task workers: co-browse ends and tags on their own, so a slow webhook receiver never delays them.

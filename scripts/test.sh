@@ -28,9 +28,14 @@ PY
 }
 
 status=0
+# The pages of the suite and the deployment check need the collected static files (STATIC_ROOT).
+DEBUG=true "$PY" manage.py collectstatic --no-input -v0 || { echo "collectstatic failed" >&2; exit 1; }
+
 echo "=== deployment check with deploy/production.env.example ==="
-# Exactly the example file: nothing from this shell may fill a gap in it.
-env -i PATH="$PATH" ENV_FILE=deploy/production.env.example "$PY" manage.py check --deploy --fail-level WARNING || status=1
+# Exactly the example file: nothing from this shell may fill a gap in it (STATIC_ROOT, if set,
+# only says where the files just collected are).
+env -i PATH="$PATH" ${STATIC_ROOT:+STATIC_ROOT="$STATIC_ROOT"} ENV_FILE=deploy/production.env.example \
+  "$PY" manage.py check --deploy --fail-level WARNING || status=1
 
 (unset DATABASE_URL REDIS_URL REDIS_CACHE_URL; run_pytest "SQLite + in-memory channel layer" "$@") || status=1
 

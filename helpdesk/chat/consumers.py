@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from helpdesk import services as helpdesk
 from helpdesk.agent_sockets import RECONNECT_CODE, AgentSocket
 from helpdesk.live import ticket_group
+from helpdesk.ops.metrics import CountedSocket
 from helpdesk.secret_store import SecretUnavailable
 
 from . import identity, services
@@ -54,8 +55,9 @@ def _identify(origin, hello):
     return site, helpdesk.get_or_create_customer(user_id, site=site, name=name.strip()[:150])
 
 
-class WidgetConsumer(AsyncWebsocketConsumer):
+class WidgetConsumer(CountedSocket, AsyncWebsocketConsumer):
     clock = staticmethod(time.monotonic)  # tests replace it to drive the rate limit
+    socket_kind = "widget"
 
     async def connect(self):
         self.site = self.customer = self.chat = self.group = None
@@ -97,6 +99,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         try:
             self.site, self.customer = await _identify(_origin(self.scope), frame)
         except identity.IdentityError as exc:
+            logger.warning("chat hello refused origin=%r code=%s: %s", _origin(self.scope)[:200], exc.code, exc.message)
             await self.send_json(error(exc.code, exc.message))
             return await self.close(code=FATAL.get(exc.code, 4401))
         last_seen = frame.get("last_seen")

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from helpdesk import outbound
 from helpdesk.models import Event
+from helpdesk.ops import metrics
 
 from . import signing
 from .models import Delivery, OutgoingEndpoint
@@ -136,7 +137,14 @@ def attempt(delivery_id):
         changes.update(next_attempt_at=now + timedelta(seconds=delays[attempts - 1]))
     else:
         changes.update(state=Delivery.State.FAILED)
-    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(**changes)
+    if Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(**changes):
+        metrics.observe_webhook_attempt("delivered" if not error else "retry" if retry else "failed")
+        if retry:
+            logger.warning("Webhook delivery %s (endpoint %s, %s) attempt %s failed, next in %s s: %s",
+                           delivery.pk, delivery.endpoint_id, delivery.event_type, attempts, delays[attempts - 1], error)
+        elif error:
+            logger.error("Webhook delivery %s (endpoint %s, %s) failed for good after %s attempts: %s",
+                         delivery.pk, delivery.endpoint_id, delivery.event_type, attempts, error)
     return delays[attempts - 1] if retry else None
 
 

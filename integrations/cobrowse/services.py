@@ -5,6 +5,7 @@ REST calls happen here and in tasks, never while a page renders.
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from helpdesk import services as helpdesk
 from helpdesk.models import Ticket
+from helpdesk.ops import metrics
 
 from . import account, tokens
 from .client import CobrowseClient, CobrowseError, Forbidden, NotConfigured, NotFound, SESSION_ID_RE, Unavailable
@@ -157,6 +159,8 @@ def _apply(link, session):
     link.updated_at = timezone.now()
     if link.state == SessionLink.State.ENDED and link.ended_at is None:
         link.ended_at = timezone.now()
+        if link.end_requested_at is not None:  # observed once committed: a rolled-back end did not happen
+            transaction.on_commit(partial(metrics.observe_session_end, link.end_requested_at, link.ended_at))
 
 
 def _link_check(ticket, agent, session, confirmed):

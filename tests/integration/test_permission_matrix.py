@@ -87,6 +87,8 @@ HTTP = {
     ("healthz", "POST"):                            (405,      405,      405,        405,        405),
     ("readyz", "GET"):                              (503,      503,      503,        503,        503),  # no task worker here
     ("readyz", "POST"):                             (405,      405,      405,        405,        405),
+    ("metrics", "GET"):                             (200,      200,      200,        200,        200),  # from loopback
+    ("metrics", "POST"):                            (405,      405,      405,        405,        405),
 }
 
 # Websocket routes (helpdesk/routing.py and the widget's in helpdesk/chat/routing.py).
