@@ -82,6 +82,7 @@ cat <<MSG
   Cobrowse service: $COBROWSE_API
   Demo customer:    $COBROWSE_API/demo/shop?user_id=customer-001&name=Maria%20Garcia   (co-browse)
   Chat demo:        http://$HOST:$PORT/demo/chat/?user_id=customer-001&name=Maria   (live chat widget)
+  Health, metrics:  http://$HOST:$PORT/readyz   http://$HOST:$PORT/metrics
 
 MSG
 .venv/bin/daphne -b "$HOST" -p "$PORT" helpdesk.asgi:application &
