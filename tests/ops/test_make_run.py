@@ -16,6 +16,7 @@ import pytest
 import requests
 import websockets
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.chat.servers import free_port
 
@@ -130,3 +131,19 @@ def test_a_close_ends_the_session_and_the_open_page_shows_it_every_try(make_run)
     for session_id in pairs.values():
         raw = requests.get(f"{make_run['sandbox']}/__sandbox__/sessions/{session_id}", timeout=10).json()
         assert raw["state"] == "ended"
+
+
+def test_metrics_from_loopback_sum_every_process(make_run):
+    """Runs after the closes above: the worker's end times reach the web process's /metrics."""
+    response = requests.get(f"{make_run['base']}/metrics", timeout=10)
+    assert response.status_code == 200
+    families = {family.name: family for family in text_string_to_metric_families(response.text)}
+    for name in ("helpdesk_cobrowse_ends_pending", "helpdesk_cobrowse_end_seconds", "helpdesk_tasks_pending",
+                 "helpdesk_webhook_deliveries", "helpdesk_websockets_open", "helpdesk_http_requests",
+                 "helpdesk_http_request_duration_seconds"):
+        assert name in families, name
+    ended = next(s.value for s in families["helpdesk_cobrowse_end_seconds"].samples if s.name.endswith("_count"))
+    assert ended == TRIES  # observed by the cobrowse worker, another process
+    pending = {s.labels["queue"]: s.value for s in families["helpdesk_tasks_pending"].samples}
+    assert set(pending) == {"default", "cobrowse"}
+    assert next(s.value for s in families["helpdesk_cobrowse_ends_pending"].samples) == 0
