@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-dev install-node install-chromium bench clean
+.PHONY: run prod test install install-dev install-node install-chromium install-nginx bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,20 @@ $(STATIC_ROOT)/staticfiles.json: $(VENV)/.runtime node_modules/.installed $(shel
 	DEBUG=true STATIC_ROOT=$(STATIC_ROOT) $(BIN)/python manage.py collectstatic --no-input -v0
 
 install: $(VENV)/.runtime node_modules/.installed $(STATIC_ROOT)/staticfiles.json
-install-dev: $(VENV)/.dev node_modules/.installed install-chromium $(STATIC_ROOT)/staticfiles.json
+install-dev: $(VENV)/.dev node_modules/.installed install-chromium install-nginx $(STATIC_ROOT)/staticfiles.json
 
 install-chromium:
 	@bash scripts/ensure-chromium.sh
 
+# The production layout's proxy (make prod, and its end-to-end test).
+install-nginx:
+	@bash scripts/ensure-nginx.sh
+
 run: install
 	@bash scripts/run.sh
+
+prod: install
+	@bash scripts/prod.sh
 
 test: install-dev
 	@bash scripts/test.sh

@@ -140,7 +140,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A socket waits for its next message in blocking pops of 5 s (channels_redis): the
+            # connection's read timeout must outlast them, or an idle socket is dropped after 5 s.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
 else:
