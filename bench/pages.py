@@ -5,9 +5,17 @@ under one daphne process and under the pre-forking layout the README recommends 
 (gunicorn sync workers), and prints req/s, p50, p99 and the ratio to the bare view. A counting
 HTTP server stands in for Cobrowse: the page renders must not call it. Two more views show what
 any signed-in page costs before its content: one that only requires a signed-in agent, and one
-that also renders the empty page layout.
+that also renders the empty page layout. On SQLite a third run shows gunicorn opening a new database
+connection per request (DB_CONN_MAX_AGE=0) instead of keeping one.
 
-    .venv/bin/python -m bench.pages [--duration 8] [--connections 8] [--tickets 10000]
+With --database postgres the same runs go to a throwaway PostgreSQL database (created through
+--postgres-url and dropped at the end): daphne and gunicorn each with the connection pool and without
+it (daphne then connects per request, gunicorn keeps a persistent connection, or connects per
+request), with the ratio pool / no pool. All the servers of a run stay up while the layouts take
+turns on each page; --rounds N repeats each turn and shows the run with the median req/s.
+
+    .venv/bin/python -m bench.pages [--duration 8] [--connections 8] [--tickets 10000] [--rounds 1]
+                                    [--database sqlite|postgres] [--postgres-url URL]
 """
 
 import argparse
@@ -21,6 +29,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from bench.common import free_port, keys_into, stop, wait_http
 
@@ -57,6 +66,27 @@ def wrk(url, cookie, duration, connections):
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
+# The server-side variables each run sets itself; none may come from the calling shell.
+DATABASE_VARIABLES = ("DATABASE_URL", "DB_POOL", "DB_POOL_MIN_SIZE", "DB_POOL_MAX_SIZE", "DB_POOL_TIMEOUT",
+                      "DB_CONN_MAX_AGE", "HELPDESK_SERVER")
+
+
+def throwaway_postgres(admin_url):
+    """Create an empty database next to admin_url's: its URL, a line naming it, and a function that drops it."""
+    import psycopg
+
+    name = f"helpdesk_bench_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        version = admin.info.server_version
+
+    def drop():
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    return url, f"PostgreSQL {version // 10000}.{version % 10000} (throwaway database {name})", drop
 
 
 def main():
@@ -65,6 +95,10 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each page and layout; the median is shown")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres",
+                        help="an existing database to connect to while creating and dropping the throwaway one")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk); `make bench` installs it.")
@@ -75,6 +109,23 @@ def main():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "HELPDESK_VAR_DIR": str(var),
            "COBROWSE_API": f"http://127.0.0.1:{fake.server_port}", "PYTHONPATH": str(ROOT)}
     env.pop("DEBUG", None)
+    for name in DATABASE_VARIABLES:
+        env.pop(name, None)
+    drop = None
+    if args.database == "postgres":
+        env["DATABASE_URL"], database, drop = throwaway_postgres(args.postgres_url)
+    else:
+        database = "SQLite"
+    try:
+        run(args, env, var, database)
+    finally:
+        if drop:
+            drop()
+        shutil.rmtree(var, ignore_errors=True)
+        fake.shutdown()
+
+
+def run(args, env, var, database):
     keys_into(var / "cobrowse")
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     started = time.monotonic()
@@ -84,39 +135,90 @@ def main():
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout.split()
     ticket_id, cookie = seeded[-2], seeded[-1]
-    print(f"seeded {args.tickets} tickets in {time.monotonic() - started:.1f} s ({var})")
+    print(f"{database}: seeded {args.tickets} tickets in {time.monotonic() - started:.1f} s ({var})")
 
     paths = {"bare view": "/bench/bare/", "signed-in only": "/bench/signed-in/", "empty layout": "/bench/layout/",
              "ticket list": "/tickets/", "ticket detail": f"/tickets/{ticket_id}/"}
-    layouts = {
-        "daphne x1": lambda port: [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
-        f"gunicorn x{args.workers}": lambda port: [str(Path(PY).parent / "gunicorn"), "-w", str(args.workers), "-b",
-                                                  f"127.0.0.1:{port}", "--log-level", "warning", "helpdesk.wsgi:application"],
-    }
-    results = {}
-    for layout, command in layouts.items():
-        port = free_port()
-        log = open(var / f"server-{port}.log", "w")
-        server = subprocess.Popen(command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_http(f"http://127.0.0.1:{port}/bench/bare/")
-            for name, path in paths.items():
-                url = f"http://127.0.0.1:{port}{path}"
-                wrk(url, cookie, 2, args.connections)  # warm up
-                results[layout, name] = wrk(url, cookie, args.duration, args.connections)
-        except Exception:
-            print((var / f"server-{port}.log").read_text()[-3000:])
-            raise
-        finally:
-            stop(server)
+    # The runs that only compare connection handling measure fewer pages.
+    compared = {name: paths[name] for name in ("bare view", "signed-in only", "ticket detail")}
 
-    print(f"\n{'layout':<14} {'page':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 / bare':>11} {'non-2xx':>8}")
+    def daphne(port):
+        return [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"]
+
+    def gunicorn(port):
+        return [str(Path(PY).parent / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+                "--log-level", "warning", "helpdesk.wsgi:application"]
+
+    g = f"gunicorn x{args.workers}"
+    per_request = {"DB_CONN_MAX_AGE": "0"}
+    no_pool = {"DB_POOL": "false"}
+    if args.database == "postgres":
+        # (label, server, environment, pages)
+        layouts = [
+            ("daphne x1 pool", daphne, {}, compared),
+            ("daphne x1 no pool", daphne, no_pool, compared),  # a new connection per request
+            (f"{g} pool", gunicorn, {}, compared),
+            (f"{g} no pool", gunicorn, no_pool, compared),  # a persistent connection per worker
+            (f"{g} no pool, conn/request", gunicorn, {**no_pool, **per_request}, compared),
+        ]
+        comparisons = ("pool / no pool", [
+            ("daphne x1 pool", "daphne x1 no pool"), (f"{g} pool", f"{g} no pool"),
+            (f"{g} pool", f"{g} no pool, conn/request"),
+        ])
+    else:
+        layouts = [
+            ("daphne x1", daphne, {}, paths),
+            (g, gunicorn, {}, paths),
+            (f"{g} conn/request", gunicorn, per_request, compared),
+        ]
+        comparisons = ("persistent connections (DB_CONN_MAX_AGE 60) / a new one per request (0)",
+                       [(g, f"{g} conn/request")])
+
+    # Every server runs for the whole measurement and the layouts take turns on each page, so a
+    # shared machine's slow minute does not fall on one side of a comparison only.
+    servers, samples = {}, {}
+    try:
+        for layout, command, extra, _ in layouts:
+            port = free_port()
+            log = open(var / f"server-{port}.log", "w")
+            servers[layout] = port, subprocess.Popen(command(port), cwd=ROOT, env={**env, **extra}, stdout=log,
+                                                     stderr=subprocess.STDOUT)
+        for port, _ in servers.values():
+            wait_http(f"http://127.0.0.1:{port}/bench/bare/")
+        for name, path in paths.items():
+            for turn in range(args.rounds):
+                for layout, _, _, pages in layouts:
+                    if name not in pages:
+                        continue
+                    url = f"http://127.0.0.1:{servers[layout][0]}{path}"
+                    if turn == 0:
+                        wrk(url, cookie, 2, args.connections)  # warm up
+                    samples.setdefault((layout, name), []).append(wrk(url, cookie, args.duration, args.connections))
+    except Exception:
+        for port, _ in servers.values():
+            print((var / f"server-{port}.log").read_text()[-3000:])
+        raise
+    finally:
+        for _, server in servers.values():
+            stop(server)
+    # The round with the median req/s, in the layouts' order.
+    results = {(layout, name): sorted(samples[layout, name], key=lambda r: r["rps"])[args.rounds // 2]
+               for layout, _, _, pages in layouts for name in pages}
+
+    width = max(len(layout) for layout, *_ in layouts)
+    print(f"\n{'layout':<{width}} {'page':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 / bare':>11} {'non-2xx':>8}")
     for (layout, name), r in results.items():
         bare = results[layout, "bare view"]["p50"]
-        print(f"{layout:<14} {name:<14} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['p50'] / bare:>10.2f}x {r['errors']:>8}")
+        print(f"{layout:<{width}} {name:<14} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+              f"{r['p50'] / bare:>10.2f}x {r['errors']:>8}")
+
+    title, pairs = comparisons
+    print(f"\n{title}, req/s:")
+    for a, b in pairs:
+        for name in compared:
+            ra, rb = results[a, name]["rps"], results[b, name]["rps"]
+            print(f"{a:<{width}} / {b:<{width}} {name:<14} {ra:>6.0f} / {rb:>6.0f} = {ra / rb:>5.2f}x")
     print(f"\nREST calls to the co-browse service during the runs: {CountingHandler.count}")
-    shutil.rmtree(var, ignore_errors=True)
-    fake.shutdown()
 
 
 if __name__ == "__main__":

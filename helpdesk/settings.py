@@ -114,11 +114,38 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": env.dj_db_url(
-        "DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}", conn_max_age=env.int("DB_CONN_MAX_AGE", 0),
-    )
+DATABASES = {"default": env.dj_db_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")}
+# On PostgreSQL every process keeps a pool (Django's OPTIONS["pool"]): a request borrows a connection
+# and gives it back at its end, under gunicorn and daphne alike. Without a pool only a WSGI worker
+# keeps its connection between requests (helpdesk/wsgi.py sets HELPDESK_SERVER): daphne runs each
+# request's sync code in a thread of its own, and a kept connection would be left behind with it.
+_db_pool = env.bool("DB_POOL", True)
+_db_pool_options = {
+    "min_size": env.int("DB_POOL_MIN_SIZE", 1, validate=validate.Range(min=0)),
+    "max_size": env.int("DB_POOL_MAX_SIZE", 10, validate=validate.Range(min=1)),
+    "timeout": env.float("DB_POOL_TIMEOUT", 10.0, validate=validate.Range(min=0, min_inclusive=False)),
 }
+if _db_pool_options["min_size"] > _db_pool_options["max_size"]:
+    raise ImproperlyConfigured(
+        f"DB_POOL_MIN_SIZE ({_db_pool_options['min_size']}) is larger than DB_POOL_MAX_SIZE "
+        f"({_db_pool_options['max_size']})."
+    )
+_db_conn_max_age = env.int("DB_CONN_MAX_AGE", None, validate=validate.Range(min=0))
+if _db_pool and DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
+    if _db_conn_max_age:
+        raise ImproperlyConfigured(
+            "DB_CONN_MAX_AGE must be 0 or unset while DB_POOL is on (pooled connections go back to the "
+            "pool after each request); set DB_POOL=false for persistent connections instead."
+        )
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = _db_pool_options
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif _db_conn_max_age is not None:
+    DATABASES["default"]["CONN_MAX_AGE"] = _db_conn_max_age
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 60 if env.str("HELPDESK_SERVER", "") == "wsgi" else 0
+# A kept connection (or, with the pool, the one handed out) is checked before a request uses it, so
+# one the database dropped meanwhile is replaced instead of failing the request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the task worker writes; IMMEDIATE transactions take
     # the write lock up front, so a writer waits for another instead of failing with "locked".
