@@ -4,14 +4,7 @@
 # (deploy/nginx.conf.template) as the current user, whatever the package's own service does.
 set -euo pipefail
 if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then exit 0; fi
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing Debian's nginx for the production layout..."
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
-elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  sudo apt-get update -qq
-  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
-else
+bash "$(dirname "$0")/apt-install.sh" "for the production layout" nginx || {
   echo "nginx is not installed and apt-get is not available: install nginx to run the production layout." >&2
   exit 1
-fi
+}
