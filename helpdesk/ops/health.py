@@ -18,7 +18,7 @@ from django.db.models import Case, F, Min, When
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from .models import WorkerHeartbeat
@@ -134,13 +134,13 @@ def log_transition(failing):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     checks = readiness()
     failing = {name for name, report in checks.items() if not report["ok"]}

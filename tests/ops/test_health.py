@@ -209,3 +209,10 @@ def test_a_stopped_worker_turns_readyz_to_503_and_a_clean_stop_removes_its_heart
             os.kill(worker.pid, signal.SIGCONT)
             worker.kill()
             worker.wait(5)
+
+
+@pytest.mark.django_db
+def test_probes_may_use_head():
+    beat("w-all", "*")
+    assert Client().head("/healthz").status_code == 200
+    assert Client().head("/readyz").status_code == 200
