@@ -112,22 +112,28 @@ def session_raw(request, body, session_id):
 
 @control("POST")
 def sessions_bulk(request, body):
-    """Many active sessions at once (for counting and paging tests and benchmarks)."""
+    """Many active sessions at once (for counting and paging tests and benchmarks). With
+    `same_activated_ms: k`, every k consecutive sessions share one activation millisecond (the
+    real service can give several sessions the same one), so paging is tested through ties."""
     account = _account(body)
     count = int(body.get("count", 0))
     if not 0 < count <= 100_000:
         raise invalid("invalid_request", "count must be between 1 and 100000")
+    per_ms = body.get("same_activated_ms", 1)
+    if type(per_ms) is not int or not 0 < per_ms <= count:
+        raise invalid("invalid_request", "same_activated_ms must be an integer between 1 and count")
     now = runtime.now()
     agent = None
     if body.get("agent_email"):
         agent, _ = User.objects.get_or_create(account=account, email=body["agent_email"], defaults={
             "name": body["agent_email"], "user_id": new_id("usr"), "notification_token": token("nt")})
     last = Session.objects.filter(account=account).order_by("-order_at").values_list("order_at", flat=True).first()
-    start = max(now - timedelta(milliseconds=count + 1), (last or now) + timedelta(milliseconds=1))
+    spread = -(-count // per_ms)  # milliseconds used
+    start = max(now - timedelta(milliseconds=spread + 1), (last or now) + timedelta(milliseconds=1))
     start = start.replace(microsecond=start.microsecond // 1000 * 1000)
     rows = []
     for i in range(count):
-        at = start + timedelta(milliseconds=i)
+        at = start + timedelta(milliseconds=i // per_ms)
         rows.append(Session(
             account=account, session_id=new_id("ses"), state=body.get("state", "active"),
             custom_data=dict(body.get("custom_data") or {}), agent=agent, created_by=agent, created=at, updated=at,

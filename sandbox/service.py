@@ -30,8 +30,8 @@ def agent_json(user, account):
     return data
 
 
-def session_json(s):
-    agents = [agent_json(u, s.account) for u in s.agents.all()]
+def session_json(s, agents=None):
+    agents = [agent_json(u, s.account) for u in (s.agents.all() if agents is None else agents)]
     return {
         "id": s.session_id, "code": s.code if s.state == "pending" else None, "state": s.state,
         "custom_data": s.custom_data or {}, "device": s.device.device if s.device_id else None,

@@ -29,8 +29,11 @@ ASGI_APPLICATION = "sandbox.asgi.application"
 APPEND_SLASH = False
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True,
               "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}}]
+# Connections are kept (sync code runs on one server thread): a new SQLite connection starts with
+# a cold page cache, which made a 1,000-session listing about 1.5x slower.
 DATABASES = {"default": dj_database_url.parse(
-    os.environ.get("SANDBOX_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"))}
+    os.environ.get("SANDBOX_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"),
+    conn_max_age=600, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                                        "timeout": 20, "transaction_mode": "IMMEDIATE"}

@@ -8,6 +8,7 @@ fresh token (TokenExpired), tell the agent (the rest).
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -60,6 +61,10 @@ class BadRequest(CobrowseError):
     """400: the request was refused as invalid (e.g. a change on an ended session)."""
 
 
+class Unpageable(CobrowseError):
+    """A listing cannot be paged exactly: a whole page of sessions shares one activation millisecond."""
+
+
 class UrlRefused(CobrowseError):
     """The outbound policy refuses the API's URL (e.g. its host resolves to a private address):
     nothing was sent."""
@@ -77,12 +82,34 @@ _transport = outbound.Transport(
 )
 
 
+ONE_MS = timedelta(milliseconds=1)
+
+
+def _activated(session):
+    """A listed session's position in the order: its activation time, else its creation time (6.5.1)."""
+    raw = session.get("activated") or session.get("created")
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise Unavailable("Cobrowse listed a session without a readable activation time.") from exc
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _iso(value):
+    """CONTRACT 6.13: ISO-8601 UTC with Z, to the millisecond (a finer time is kept, not rounded)."""
+    value = value.astimezone(timezone.utc)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return (text[:-3] if value.microsecond % 1000 == 0 else text) + "Z"
+
+
 def _query(params):
     """Encode like the official SDK (qs, arrayFormat brackets): lists become key[]=v."""
     pairs = []
     for key, value in params.items():
         if value is None:
             continue
+        if isinstance(value, datetime):
+            value = _iso(value)
         if isinstance(value, (list, tuple)):
             pairs.extend((f"{key}[]", v) for v in value)
         else:
@@ -176,15 +203,35 @@ class CobrowseClient:
         return self.update_session(session_id, {"state": "ended"})
 
     def iter_sessions(self, page_size=MAX_PAGE, **query):
-        """Every session matching the query, paging past the service's limit with activated_before."""
+        """Every session matching the query exactly once, paging past the service's limit.
+
+        CONTRACT 6.5.1: newest first, `activated_before` is strict, no cursor, and several sessions
+        can share an activation millisecond. Paging with `activated_before=<last item's time>`
+        would skip the rest of the last item's millisecond, so the next page starts one millisecond
+        later instead: it repeats that millisecond's sessions, and those already yielded (known by
+        id) are dropped. Every session newer than that millisecond was on the page just read (the
+        order is by time), so nothing is skipped. If a whole page shares one millisecond, no query
+        the contract allows reaches the sessions past it (limit is at most 1,000): Unpageable
+        rather than a wrong count.
+        """
         before = query.pop("activated_before", None)
+        seen = set()  # ids already yielded from the millisecond the next page starts at
         while True:
             page = self.list_sessions(limit=page_size, activated_before=before, **query)
-            yield from page
+            for s in page:
+                if s["id"] not in seen:
+                    yield s
             if len(page) < page_size:
                 return
-            last = page[-1]
-            before = last.get("activated") or last.get("created")
+            before = _activated(page[-1]) + ONE_MS
+            if _activated(page[0]) < before:
+                raise Unpageable(f"At least {page_size} sessions share the activation millisecond "
+                                 f"{_iso(before - ONE_MS)}: Cobrowse's listing cannot page past them.")
+            seen = set()
+            for s in reversed(page):  # newest first: the page's last millisecond is at its end
+                if _activated(s) >= before:
+                    break
+                seen.add(s["id"])
 
     def count_sessions(self, **query):
         return sum(1 for _ in self.iter_sessions(**query))

@@ -79,26 +79,29 @@ def _teams(ticket_ids):
 
 def take_snapshot():
     client = admin_client()
+    sessions, links, chunk = [], {}, []
     try:
-        raw = list(client.iter_sessions(state=["active"], agent="all"))
+        for s in client.iter_sessions(state=["active"], agent="all"):
+            agent = s.get("agent") or {}
+            sessions.append(ActiveSession(
+                id=s["id"], agent=agent.get("name") or agent.get("email") or "—",
+                device=device_name(s.get("device")), activated=parse_datetime(s.get("activated") or ""),
+            ))
+            chunk.append(s)
+            if len(chunk) == 500:
+                links.update(_ticket_ids(chunk))
+                chunk = []
     except CobrowseError as exc:  # unavailable, refused, or no token can be made (NotConfigured)
         log.warning("Counting active co-browse sessions failed: %s", exc.message)
         return Snapshot(taken_at=timezone.now(), rest_calls=client.calls, error=exc.message)
-    tickets = _ticket_ids(raw)
-    teams = _teams(tickets.values())
-    sessions, counts = [], {}
-    for s in raw:
-        ticket_id = tickets.get(s["id"])
-        team = teams.get(ticket_id, NOT_LINKED)
-        if ticket_id not in teams:
-            ticket_id = None  # the ticket was deleted since
-        agent = s.get("agent") or {}
-        sessions.append(ActiveSession(
-            id=s["id"], agent=agent.get("name") or agent.get("email") or "—",
-            device=device_name(s.get("device")), activated=parse_datetime(s.get("activated") or ""),
-            ticket_id=ticket_id, team=team,
-        ))
-        counts[team] = counts.get(team, 0) + 1
+    links.update(_ticket_ids(chunk))
+    teams = _teams(links.values())
+    counts = {}
+    for session in sessions:
+        ticket_id = links.get(session.id)
+        if ticket_id in teams:  # else not linked, or the ticket was deleted since
+            session.ticket_id, session.team = ticket_id, teams[ticket_id]
+        counts[session.team] = counts.get(session.team, 0) + 1
     by_team = sorted(counts.items(), key=lambda item: (item[0] == NOT_LINKED, -item[1], item[0]))
     return Snapshot(sessions, by_team, timezone.now(), client.calls)
 

@@ -250,6 +250,28 @@ def test_c24_paging_enumerates_every_session_once(sb):
     assert len(seen) == len(set(seen)) == 2500 and pages == 3
 
 
+def test_listed_sessions_are_the_sessions_as_fetched(sb):
+    s, device = active_session(sb)
+    ok(sb.api("PUT", f"/api/1/sessions/{s['id']}", sb.agent, json={"id": s["id"], "custom_data": {"plan": "pro"}}))
+    sb.bulk_sessions(3, agent_email="agent@example.com")
+    listed = {x["id"]: x for x in ok(sb.api("GET", "/api/1/sessions?agent=all", sb.admin))}
+    assert len(listed) == 4 and listed[s["id"]]["device_id"] == device["id"] and listed[s["id"]]["agents"]
+    for session_id, item in listed.items():
+        assert item == ok(sb.api("GET", f"/api/1/sessions/{session_id}", sb.admin))
+
+
+def test_sandbox_ties_share_a_millisecond_ordered_by_id(sb):
+    sb.bulk_sessions(12, same_activated_ms=4)
+    page = ok(sb.api("GET", "/api/1/sessions?agent=all&limit=1000", sb.admin))
+    stamps = [x["activated"] for x in page]
+    assert len(page) == 12 and len(set(stamps)) == 3 and all(stamps.count(at) == 4 for at in stamps)
+    assert [(x["activated"], x["id"]) for x in page] == sorted(((x["activated"], x["id"]) for x in page), reverse=True)
+    older = ok(sb.api("GET", f"/api/1/sessions?agent=all&activated_before={stamps[0]}", sb.admin))
+    assert [x["id"] for x in older] == [x["id"] for x in page[4:]]  # strict: the whole millisecond is left out
+    error(sb.api("POST", "/__sandbox__/sessions/bulk", json={"license_key": sb.license_key, "count": 2,
+                                                             "same_activated_ms": 3}), 400)
+
+
 def test_c25_activated_after_and_bad_dates(sb):
     first, _ = active_session(sb)
     time.sleep(0.01)

@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from helpdesk.models import Agent, Event
 from integrations.cobrowse import monitoring, services, tokens
+from integrations.cobrowse.client import Unpageable
 from integrations.cobrowse.models import SessionLink
 from integrations.cobrowse.supervision import WATCHING
 from tests import factories as f
@@ -54,6 +55,43 @@ def test_the_count_pages_past_the_limit_and_splits_by_team(office):
     assert page.paginator.count == 1000 and page.number == 3
     assert {s.ticket_id for s in page} == {t2.pk}
     assert f'href="/tickets/{t2.pk}/"' in filtered.content.decode()
+
+
+def test_the_count_is_exact_through_sessions_sharing_an_activation_millisecond(office):
+    sb, support, billing, sam, alice, client = office
+    sb.bulk_sessions(1200)
+    sb.bulk_sessions(2100, same_activated_ms=7, custom_data={"batch": "ties"})  # 7 per ms: pages of 1,000 end inside a group
+    admin = services.admin_client()
+    listed = list(admin.iter_sessions(state=["active"], agent="all"))
+    assert len(listed) == len({s["id"] for s in listed}) == 3300
+    tied = [s["activated"] for s in listed if s["custom_data"].get("batch") == "ties"]
+    assert len(set(tied)) == 300 and all(tied.count(at) == 7 for at in set(tied))
+
+    # Paging with activated_before=<last item's time> alone skips the rest of each boundary millisecond.
+    naive, before = [], None
+    while True:
+        query = {"state": ["active"], "agent": "all", "limit": 1000, "activated_before": before}
+        page = admin.list_sessions(**query)
+        naive += page
+        if len(page) < 1000:
+            break
+        before = page[-1]["activated"]
+    assert len(naive) < 3300
+
+    response = client.get("/supervisor/sessions/")
+    assert response.context["snapshot"].total == 3300 and "3,300" in response.content.decode()
+    small = services.admin_client()
+    assert small.count_sessions(page_size=10, state=["active"], agent="all") == 3300  # ~330 page boundaries
+
+
+def test_a_page_all_in_one_millisecond_is_refused_not_miscounted(office):
+    sb, support, billing, sam, alice, client = office
+    sb.bulk_sessions(25)
+    sb.bulk_sessions(12, same_activated_ms=12)
+    admin = services.admin_client()
+    assert admin.count_sessions(page_size=13, state=["active"], agent="all") == 37
+    with pytest.raises(Unpageable, match="At least 10 sessions share the activation millisecond"):
+        admin.count_sessions(page_size=10, state=["active"], agent="all")
 
 
 def test_the_list_refreshes_itself_without_a_full_page(office):
