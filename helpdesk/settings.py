@@ -163,13 +163,17 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 REDIS_URL = env.str("REDIS_URL", "")
+# The asyncio Redis clients (channel layer, chat connection counts). No socket timeout: redis-py
+# then sends through asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands as
+# the send completes, so a consumer leaving while its connection opens never finishes (a socket
+# closed, its consumer left polling Redis); and redis-py's 5 s default read timeout drops a socket
+# idle through one of channels_redis' 5 s blocking pops. TCP keepalive notices a peer gone away.
+REDIS_ASYNC_OPTIONS = {"socket_timeout": None, "socket_keepalive": True}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # A socket waits for its next message in blocking pops of 5 s (channels_redis): the
-            # connection's read timeout must outlast them, or an idle socket is dropped after 5 s.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_ASYNC_OPTIONS}]},
         }
     }
 else:
