@@ -28,3 +28,13 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets a channel layer of its own, as each process does: channels_redis keeps asyncio
+    locks across calls, and one left held when a test's event loop closed (a message's backup
+    clean-up still pending) would be bound to that loop in the next test."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()

@@ -167,8 +167,9 @@ REDIS_URL = env.str("REDIS_URL", "")
 # then sends through asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands as
 # the send completes, so a consumer leaving while its connection opens never finishes (a socket
 # closed, its consumer left polling Redis); and redis-py's 5 s default read timeout drops a socket
-# idle through one of channels_redis' 5 s blocking pops. TCP keepalive notices a peer gone away.
-REDIS_ASYNC_OPTIONS = {"socket_timeout": None, "socket_keepalive": True}
+# idle through one of channels_redis' 5 s blocking pops. TCP keepalive notices a peer gone away
+# (a unix socket has none).
+REDIS_ASYNC_OPTIONS = {"socket_timeout": None, **({} if REDIS_URL.startswith("unix:") else {"socket_keepalive": True})}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -303,6 +304,16 @@ CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", 4000)
 CHAT_RATE_MESSAGES = env.int("CHAT_RATE_MESSAGES", 10)  # per connection, token bucket:
 CHAT_RATE_PERIOD_SECONDS = env.float("CHAT_RATE_PERIOD_SECONDS", 10)  # ... refilled over this
 CHAT_IDENTITY_MAX_LIFETIME = env.int("CHAT_IDENTITY_MAX_LIFETIME", 7 * 24 * 3600)
+# A widget socket that sends no hello this long after it opened is closed (4408).
+CHAT_HELLO_TIMEOUT_SECONDS = env.float("CHAT_HELLO_TIMEOUT_SECONDS", 10, validate=validate.Range(min=0, min_inclusive=False))
+# Open widget sockets per signed identity (site and user_id) and per client address, counted in
+# Redis across processes when REDIS_URL is set; 0 means no limit.
+CHAT_MAX_CONNECTIONS_PER_IDENTITY = env.int("CHAT_MAX_CONNECTIONS_PER_IDENTITY", 5, validate=validate.Range(min=0))
+CHAT_MAX_CONNECTIONS_PER_ADDRESS = env.int("CHAT_MAX_CONNECTIONS_PER_ADDRESS", 50, validate=validate.Range(min=0))
+# The largest widget frame, in bytes: a message of CHAT_MAX_MESSAGE_CHARS with room for JSON
+# escapes. `python -m helpdesk.ws_server` (daphne) refuses a larger frame or message with 1009
+# while reading its header, before its payload is buffered.
+CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", CHAT_MAX_MESSAGE_CHARS * 8 + 2048, validate=validate.Range(min=1024))
 # /demo/chat/: a customer page whose backend signs any identity. Its own switch, off by default.
 CHAT_DEMO_PAGE = env.bool("CHAT_DEMO_PAGE", False)
 CHAT_DEMO_SITE = env.str("CHAT_DEMO_SITE", "demo")

@@ -17,6 +17,10 @@ TEST_ENVIRONMENT = {
     "SECURE_HSTS_SECONDS": "0",
     # Most tests predate the deny-by-default switch; tests of the switch turn it on.
     "COBROWSE_DENY_UNRESTRICTED_TEAMS": "false",
+    # Tests and benchmarks open many widgets from loopback, often with one identity (and share one
+    # Redis); the tests of these limits set them.
+    "CHAT_MAX_CONNECTIONS_PER_IDENTITY": "0",
+    "CHAT_MAX_CONNECTIONS_PER_ADDRESS": "0",
 }
 
 

@@ -1,6 +1,7 @@
 """The chat widget's websocket (any origin: the site's allowed origins are checked at hello),
 and the agents' live queue."""
 
+import asyncio
 import json
 import logging
 import time
@@ -17,7 +18,7 @@ from helpdesk.ops.metrics import CountedSocket
 from helpdesk.secret_store import SecretUnavailable
 
 from . import identity, services
-from .limits import TokenBucket
+from .limits import TokenBucket, connection_counter
 from .live import chat_group, queue_group
 from .protocol import FATAL, FrameError, error, message_frame, read
 
@@ -64,9 +65,57 @@ class WidgetConsumer(CountedSocket, AsyncWebsocketConsumer):
         self.last_id = 0
         self.typing_ticket_id, self.last_typing, self.last_heartbeat = None, None, None
         self.bucket = TokenBucket(settings.CHAT_RATE_MESSAGES, settings.CHAT_RATE_PERIOD_SECONDS, self.clock)
+        self.held, self.hello_task = [], None
+        # A timer handle, not a task, while waiting: an idle socket should cost as little as possible.
+        self.hello_timer = asyncio.get_running_loop().call_later(settings.CHAT_HELLO_TIMEOUT_SECONDS, self._hello_late)
         await self.accept()
+        address = (self.scope.get("client") or (None,))[0]
+        if address:
+            await self._hold(f"address:{address}", settings.CHAT_MAX_CONNECTIONS_PER_ADDRESS, "address")
+
+    def _hello_late(self):
+        self.hello_timer = None
+        self.hello_task = asyncio.ensure_future(self._refuse(
+            "hello_timeout", f"No hello within {settings.CHAT_HELLO_TIMEOUT_SECONDS:g} s of connecting."))
+
+    async def _refuse(self, code, text, **extra):
+        await self.send_json(error(code, text, **extra))
+        await self.close(code=FATAL[code])
+
+    async def _hold(self, key, limit, name):
+        """Take one of the limit connection places of key (0: no limit), or refuse this connection."""
+        if not limit:
+            return True
+        try:
+            held = await connection_counter().acquire(key, self.channel_name, limit)
+        except Exception:  # the counter's Redis is unreachable: the chat still works, uncounted
+            logger.warning("chat connection limit not checked (%s): counter unavailable", name, exc_info=True)
+            return True
+        if held:
+            self.held.append(key)
+            return True
+        await self._refuse("too_many_connections", f"Too many open chat connections for this {name} (at most {limit}).",
+                           limit=name, max=limit)
+        return False
+
+    def _hello_in_time(self):
+        if self.hello_timer is not None:
+            self.hello_timer.cancel()
+            self.hello_timer = None
+
+    async def _release(self):
+        self._hello_in_time()
+        held, self.held = self.held, []
+        for key in held:
+            try:
+                await connection_counter().release(key, self.channel_name)
+            except Exception:  # in Redis it goes stale and drops out by itself
+                logger.warning("chat connection place not released", exc_info=True)
 
     async def disconnect(self, code):
+        await self._release()
+        if self.hello_task is not None and self.hello_task is not asyncio.current_task():
+            self.hello_task.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.chat is not None:
@@ -79,7 +128,7 @@ class WidgetConsumer(CountedSocket, AsyncWebsocketConsumer):
         if text_data is None:
             return await self.send_json(error("bad_frame", "Frames must be JSON text."))
         try:
-            kind, frame = read(text_data, settings.CHAT_MAX_MESSAGE_CHARS * 8 + 2048)
+            kind, frame = read(text_data, settings.CHAT_MAX_FRAME_BYTES)
         except FrameError as exc:
             await self.send_json(error(exc.code, exc.text, **exc.extra))
             if exc.code in FATAL:
@@ -102,6 +151,11 @@ class WidgetConsumer(CountedSocket, AsyncWebsocketConsumer):
             logger.warning("chat hello refused origin=%r code=%s: %s", _origin(self.scope)[:200], exc.code, exc.message)
             await self.send_json(error(exc.code, exc.message))
             return await self.close(code=FATAL.get(exc.code, 4401))
+        self._hello_in_time()
+        if not await self._hold(f"identity:{self.site.pk}:{self.customer.pk}",
+                                settings.CHAT_MAX_CONNECTIONS_PER_IDENTITY, "identity"):
+            self.site = self.customer = None
+            return
         last_seen = frame.get("last_seen")
         self.last_id = last_seen if isinstance(last_seen, int) and last_seen > 0 else 0
         self.group = chat_group(self.site.pk, self.customer.pk)

@@ -13,7 +13,11 @@ server -> client
   {"type": "ack", "client_id", "id"}               sent once the message is stored
   {"type": "closed", "chat_id", "reason"}
   {"type": "error", "code", "text", ...}           a refusal; the connection stays usable unless
-                                                   the code is an identity one (then it closes)
+                                                   the code is in FATAL (then it closes): an identity
+                                                   one, hello_timeout (no hello within
+                                                   CHAT_HELLO_TIMEOUT_SECONDS of opening) or
+                                                   too_many_connections (with "limit": "identity" or
+                                                   "address")
   {"type": "pong"}
 
 A frame that is not this shape gets an error frame naming the problem: bad_json, too_long, too_deep
@@ -25,9 +29,10 @@ from helpdesk import json_input
 from helpdesk.json_input import Int, Object, Text
 from helpdesk.models import Message
 
-# Refusals after which the server closes the connection (websocket close code 4401 or 4403).
+# Refusals after which the server closes the connection, with these websocket close codes.
 FATAL = {"unsigned": 4401, "forged": 4401, "expired": 4401, "bad_identity": 4401,
-         "unknown_site": 4403, "origin_not_allowed": 4403, "site_unavailable": 4403}
+         "unknown_site": 4403, "origin_not_allowed": 4403, "site_unavailable": 4403,
+         "hello_timeout": 4408, "too_many_connections": 4429}
 MAX_CLIENT_ID = 64
 
 _CLIENT_ID = Text(max_length=MAX_CLIENT_ID)

@@ -54,7 +54,7 @@ class HelpdeskServer:
 
     def start(self, timeout=30):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "helpdesk.asgi:application"],
+            [sys.executable, "-m", "helpdesk.ws_server", "-b", "127.0.0.1", "-p", str(self.port), "helpdesk.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log_path.open("w"), stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
