@@ -73,7 +73,7 @@ class Servers:
         self.processes = {}
         for port in self.ports:
             self.processes[port] = subprocess.Popen(
-                [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
+                [PY, "-m", "helpdesk.ws_server", "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
                 cwd=ROOT, env=env, stdout=(var / f"daphne-{port}.log").open("w"), stderr=subprocess.STDOUT)
         for port in self.ports:
             wait_http(f"http://127.0.0.1:{port}/login/", timeout=60)
@@ -181,10 +181,14 @@ class AgentPage:
     def show(self, text, now):
         """Apply a pushed or fetched piece of HTML as the page would."""
         thread = THREAD.search(text)
-        if thread:  # the whole thread, rendered again: it replaces the list
-            self.thread = [(int(pk), html.unescape(body).strip()) for pk, body in MESSAGE.findall(thread.group(1))]
-        else:  # single messages appended
-            self.thread.extend((int(pk), html.unescape(body).strip()) for pk, body in MESSAGE.findall(text))
+        if thread:  # the whole thread, fetched: it replaces the list, keeping pushes newer than it
+            fresh = [(int(pk), html.unescape(body).strip()) for pk, body in MESSAGE.findall(thread.group(1))]
+            newest = max((pk for pk, _ in fresh), default=0)
+            self.thread = fresh + [m for m in self.thread if m[0] > newest]
+        else:  # a message pushed alone: appended unless the page already shows it (static/js/helpdesk.js)
+            shown = {pk for pk, _ in self.thread}
+            self.thread.extend((int(pk), html.unescape(body).strip()) for pk, body in MESSAGE.findall(text)
+                               if int(pk) not in shown)
         for _, body in self.thread:
             self.first_seen.setdefault(body, now)
 

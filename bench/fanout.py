@@ -2,7 +2,10 @@
 the ticket, p50/p99, against a minimal Channels echo consumer doing the same fan-out, with the
 in-memory channel layer and with Redis (when reachable).
 
-    .venv/bin/python -m bench.fanout [--agents 50] [--rounds 30]
+    .venv/bin/python -m bench.fanout [--agents 50] [--rounds 30] [--json]
+
+With --json the last line is one JSON object: fanout_p99_ratio_memory / _redis (customer message
+p99 over the echo baseline p99), the same for p50, and every p50/p99 in ms.
 """
 
 import argparse
@@ -117,12 +120,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object, last")
     args = parser.parse_args()
+    figures = {"agents": args.agents, "rounds": args.rounds}
     layers = {"in-memory": ""}
     if redis_up():
         layers["redis"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     else:
         print("Redis on 127.0.0.1:6379 is not reachable: only the in-memory layer is measured.")
+        figures["fanout_p99_ratio_redis"] = None
     print(f"{'layer':<10} {'what':<34} {'p50 ms':>8} {'p99 ms':>8}")
     for layer, redis_url in layers.items():
         var = Path(tempfile.mkdtemp(prefix="fanout-bench-"))
@@ -150,6 +156,15 @@ def main():
         print(f"{layer:<10} {'echo fan-out to ' + str(args.agents) + ' (baseline)':<34} {ms(baseline, 50):>8.1f} {ms(baseline, 99):>8.1f}")
         print(f"{layer:<10} {'customer message to ' + str(args.agents) + ' agents':<34} {ms(latencies, 50):>8.1f} {ms(latencies, 99):>8.1f}"
               f"   ({statistics.median(latencies) / statistics.median(baseline):.1f}x the baseline p50)")
+        name = "memory" if layer == "in-memory" else layer
+        figures.update({
+            f"fanout_p99_ratio_{name}": round(pct(latencies, 99) / pct(baseline, 99), 2),
+            f"fanout_p50_ratio_{name}": round(pct(latencies, 50) / pct(baseline, 50), 2),
+            f"echo_p50_ms_{name}": round(ms(baseline, 50), 1), f"echo_p99_ms_{name}": round(ms(baseline, 99), 1),
+            f"fanout_p50_ms_{name}": round(ms(latencies, 50), 1), f"fanout_p99_ms_{name}": round(ms(latencies, 99), 1),
+        })
+    if args.json:
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":

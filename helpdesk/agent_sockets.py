@@ -12,16 +12,24 @@ checked, or RECHECK_SECONDS after its last check. A burst of pushes thus costs a
 read a second, not one per push (a cache read is a thread hop: per push and socket, it doubled the
 fan-out's p99). With a per-process cache (no REDIS_CACHE_URL), a change made in another process is
 seen after RECHECK_SECONDS at the latest.
+
+A socket that pushed lately is "hot": one task per process reads the generations of all hot sockets
+in one cache read every TICK_SECONDS and rechecks those about to be due, so that their pushes (a busy
+chat's messages to every agent watching) find both fresh and cost no await at all. The rule for a
+push is the same either way; a late task only means may_push reads or rechecks itself.
 """
 
+import asyncio
 import hashlib
+import logging
 import time
 import uuid
+import weakref
 from importlib import import_module
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -45,8 +53,13 @@ from .ops.metrics import CountedSocket
 
 RECHECK_SECONDS = 5.0
 GENERATION_SECONDS = 1.0
+TICK_SECONDS = GENERATION_SECONDS / 2
+HOT_SECONDS = 30.0
 CLOSE_CODE = 4403  # access lost: the page's ws extension does not reconnect
 RECONNECT_CODE = 1012  # "service restart": the page reconnects (and is authorized afresh)
+
+
+logger = logging.getLogger(__name__)
 
 
 def user_group(user_id):
@@ -123,6 +136,52 @@ def _ticket_saved(sender, instance, created, update_fields=None, **kwargs):
         transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, {"type": "access.changed"}))
 
 
+# --- keeping hot sockets checked ahead of their pushes ----------------------------------------------
+
+_hot = weakref.WeakSet()
+_keeper = None
+
+
+def _keep_checked(socket):
+    global _keeper
+    socket.hot_until = socket.clock() + HOT_SECONDS
+    socket.hot_loop = asyncio.get_running_loop()
+    _hot.add(socket)
+    if _keeper is None or _keeper.done() or _keeper.get_loop() is not socket.hot_loop:
+        _keeper = asyncio.ensure_future(_keep_hot_sockets_checked())
+
+
+def _read_generations(keys):
+    return cache.get_many(keys)  # one thread hop and one round trip (aget_many makes one per key)
+
+
+async def _keep_hot_sockets_checked():
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        sockets = [s for s in list(_hot) if s.hot_loop is loop]
+        for s in sockets:
+            if s.revoked or s.clock() >= s.hot_until:
+                _hot.discard(s)
+        sockets = [s for s in sockets if s in _hot]
+        if not sockets:
+            return
+        try:
+            read_at = AgentSocket.clock()
+            generations = await sync_to_async(_read_generations, thread_sensitive=False)(
+                {_generation_key(s.user_id) for s in sockets})
+            for s in sockets:
+                if s.revoked:
+                    continue
+                if (generations.get(_generation_key(s.user_id)) != s.generation
+                        or read_at - s.checked_at >= RECHECK_SECONDS - 2 * TICK_SECONDS):
+                    await s._recheck()  # one at a time: never a queue of checks in the database thread
+                else:
+                    s.generation_read_at = max(s.generation_read_at, read_at)
+        except Exception:
+            logger.exception("keeping the hot agent sockets checked failed; their pushes check inline")
+
+
 # --- checking (sync, in the database thread) -----------------------------------------------------
 
 def current_agent(user_id, session_key=None):
@@ -164,6 +223,7 @@ class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
         return agent
 
     async def leave(self):
+        _hot.discard(self)
         if getattr(self, "user_id", None) is not None:
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
 
@@ -185,8 +245,9 @@ class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
             self.generation_read_at = now
             if await cache.aget(_generation_key(self.user_id)) != self.generation:
                 return await self._recheck()
-        if now - self.checked_at >= RECHECK_SECONDS:
-            return await self._recheck()
+        if now - self.checked_at >= RECHECK_SECONDS and not await self._recheck():
+            return False
+        _keep_checked(self)
         return True
 
     async def _recheck(self):

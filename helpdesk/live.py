@@ -1,13 +1,14 @@
 """Live ticket pages: every change to a ticket is pushed to the agents viewing it.
 
-The pushed HTML is the same fragment the page renders; htmx's ws extension swaps it in by id.
+The pushed HTML is the same fragment the page renders; htmx's ws extension swaps it in by id. A new
+message is pushed alone, as an out-of-band append to the thread.
 """
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.dispatch import receiver
 
-from .fragments import render_fragment
+from .fragments import render_fragment, render_message
 from .services import ticket_changed
 from .versions import bump
 
@@ -27,6 +28,16 @@ def push_fragments(ticket_id, *whats):
     push_html(ticket_id, "".join(render_fragment(ticket_id, what) for what in whats))
 
 
+def push_message(ticket_id, message_id):
+    """A message was added to the ticket's thread: push it alone, rendered once for every viewer.
+    A page that missed it catches up from the thread's data-refresh URL when it reconnects.
+    No bump: the new message and updated_at already move every cached fragment's version."""
+    push_html(ticket_id, render_message(ticket_id, message_id))
+
+
 @receiver(ticket_changed)
-def _push_changed_fragment(sender, ticket_id, what, **kwargs):
-    push_fragments(ticket_id, what)
+def _push_changed_fragment(sender, ticket_id, what, message_id=None, **kwargs):
+    if what == "thread" and message_id is not None:
+        push_message(ticket_id, message_id)
+    else:
+        push_fragments(ticket_id, what)

@@ -16,7 +16,8 @@ MAX_MESSAGE_LENGTH = 20_000
 # closes (kind="ticket") or its live chat closes (kind="chat"). Arguments: ticket, actor, kind,
 # reason. Receivers that enqueue work do it here so the work commits (or rolls back) with it.
 interaction_closed = Signal()
-# Sent on commit after any change to a ticket's thread or state, for live views.
+# Sent on commit after any change to a ticket's thread or state, for live views; with what="thread",
+# message_id names the message added.
 ticket_changed = Signal()
 
 
@@ -28,8 +29,8 @@ def record(ticket, actor, verb, **data):
     return Event.objects.create(ticket=ticket, actor=actor, verb=verb, data=data)
 
 
-def _notify_changed(ticket, what):
-    transaction.on_commit(lambda: ticket_changed.send(sender=Ticket, ticket_id=ticket.pk, what=what))
+def _notify_changed(ticket, what, **extra):
+    transaction.on_commit(lambda: ticket_changed.send(sender=Ticket, ticket_id=ticket.pk, what=what, **extra))
 
 
 def _touch(ticket, now=None):
@@ -93,7 +94,7 @@ def reply(ticket, agent, body, *, internal=False):
     _touch(ticket, message.created_at)
     ticket.save(update_fields=["updated_at"])
     record(ticket, agent, "noted" if internal else "replied", message_id=message.pk)
-    _notify_changed(ticket, "thread")
+    _notify_changed(ticket, "thread", message_id=message.pk)
     return message
 
 
@@ -116,7 +117,7 @@ def customer_message(ticket, body, *, client_id=None):
         fields.append("status")
     _touch(ticket, message.created_at)
     ticket.save(update_fields=fields)
-    _notify_changed(ticket, "thread")
+    _notify_changed(ticket, "thread", message_id=message.pk)
     return message
 
 

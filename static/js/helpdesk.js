@@ -74,6 +74,37 @@
       htmx.ajax("GET", el.dataset.refresh, { source: el, target: el, swap: "outerHTML" });
     });
   });
+  // A new message is pushed alone, appended to #thread out of band. One the page already shows
+  // (a refresh or the sender's own response got there first) is dropped. A push applied while a
+  // refresh of the thread was on its way is carried over into the refreshed thread if that was
+  // read before the message was written.
+  function messageNumber(el) { return parseInt(el.id.slice(4), 10); }
+  function threadMessages(thread) { return Array.from(thread.querySelectorAll(":scope > li[id^='msg-']")); }
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "thread") return;
+    const fragment = e.detail.fragment;
+    Array.from(fragment.children).forEach(function (el) { if (el.id && document.getElementById(el.id)) el.remove(); });
+    if (fragment.children.length) e.detail.target.querySelectorAll(":scope > .thread-empty").forEach(function (el) { el.remove(); });
+  });
+  let pushedBeforeRefresh = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    const target = e.detail.target;
+    const thread = target && (target.id === "thread" ? target : target.querySelector("#thread"));
+    if (thread) pushedBeforeRefresh = threadMessages(thread);
+  });
+  document.addEventListener("htmx:load", function (e) {
+    const thread = e.target.id === "thread" ? e.target : e.target.querySelector && e.target.querySelector("#thread");
+    if (!thread || !pushedBeforeRefresh) return;
+    const carried = pushedBeforeRefresh;
+    pushedBeforeRefresh = null;
+    const newest = Math.max(0, ...threadMessages(thread).map(messageNumber));
+    carried.forEach(function (el) {
+      if (messageNumber(el) > newest && !document.getElementById(el.id)) {
+        thread.querySelectorAll(":scope > .thread-empty").forEach(function (empty) { empty.remove(); });
+        thread.appendChild(el);
+      }
+    });
+  });
   function toast(text) {
     let box = document.querySelector(".toasts");
     if (!box) { box = document.createElement("div"); box.className = "toasts"; box.setAttribute("role", "status"); document.body.appendChild(box); }

@@ -79,6 +79,11 @@ def test_customer_widget_and_agent_ticket_page_chat_live_and_agent_closes_the_ch
     agent.fill("#reply-body", "Yes, Alice here. How can I help?")
     agent.click("button[value=reply]")
     page.wait_for_selector(".hdw-msg-agent >> text=Yes, Alice here. How can I help?")
+    agent.wait_for_selector("#thread >> text=Yes, Alice here. How can I help?")
+    # Pushed one message at a time (the agent's own as well as the customer's), each shown once.
+    assert agent.eval_on_selector_all("#thread > li.msg .msg-body", "els => els.map(e => e.textContent)") == [
+        "Hi! <b>bold?</b> <img src=x onerror=alert(1)>", "Are you there?", "Internal: VIP customer",
+        "Yes, Alice here. How can I help?"]
     assert "VIP" not in page.inner_text(".hdw-list")
 
     # The agent closes the chat.

@@ -60,4 +60,6 @@ def test_clients_reconnect_and_resume_after_a_daphne_restart(server, page, brows
     agent.wait_for_selector("#thread >> text=Great, thanks", timeout=15000)
     bodies = list(Message.objects.filter(conversation__ticket=ticket).values_list("body", flat=True))
     assert bodies == ["Before the restart", "Sent while you were down", "Back online, Rita", "Great, thanks"]
+    # The page got the missed message from its refresh after reconnecting and pushes since: each once.
+    assert agent.eval_on_selector_all("#thread > li.msg .msg-body", "els => els.map(e => e.textContent)") == bodies
     agent.context.close()

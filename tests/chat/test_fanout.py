@@ -97,7 +97,7 @@ async def test_a_message_sent_through_one_process_reaches_websockets_held_by_the
     deadline = time.monotonic() + 5
     while True:
         html = await asyncio_wait(page_b.recv(), deadline)
-        if 'id="thread"' in html:
+        if 'hx-swap-oob="beforeend:#thread"' in html:
             break
     assert "second, for the agent on B" in html
     print(f"fan-out A->B: widget {first_latency * 1000:.0f} ms, agent page {(time.monotonic() - started) * 1000:.0f} ms")

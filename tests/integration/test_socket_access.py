@@ -1,6 +1,9 @@
 """Agent websockets stay authorized only while their user may still see what they show: signing out,
 deactivation, deletion, a team or role change close them, and no push leaks past that."""
 
+import asyncio
+import threading
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
@@ -217,6 +220,73 @@ async def test_pushes_are_checked_again_after_a_while(world, monkeypatch):
     ws = await opened(with_user(alice.user, f"/ws/tickets/{ticket.pk}/"))
     await sync_to_async(Agent.objects.filter(pk=alice.pk).update)(team=billing)  # no signal at all
     now[0] += agent_sockets.RECHECK_SECONDS + 1
+    await reply(ticket, "must not arrive")
+    assert await no_push_then_closed(ws, "must not arrive") == 4403
+
+
+class KeeperTicks:
+    """Tells when the process's keeper of hot sockets has read the generations (in a worker thread)."""
+
+    def __init__(self, monkeypatch):
+        self.reads = 0
+        self.changed = threading.Condition()
+        real = agent_sockets._read_generations
+
+        def read(keys):
+            try:
+                return real(keys)
+            finally:
+                with self.changed:
+                    self.reads += 1
+                    self.changed.notify_all()
+
+        monkeypatch.setattr(agent_sockets, "_read_generations", read)
+
+    async def next(self, reads=2):
+        """Wait until `reads` more reads have finished: with 2, one that started after this call did
+        (the keeper reads one at a time)."""
+        target = self.reads + reads
+
+        def wait():
+            with self.changed:
+                return self.changed.wait_for(lambda: self.reads >= target, 5)
+
+        assert await asyncio.to_thread(wait)
+
+
+async def test_pushes_to_a_socket_that_pushed_lately_need_no_read_of_their_own(world, monkeypatch):
+    from django.core.cache import caches
+
+    support, billing, alice, ticket = world
+    now = frozen_clock(monkeypatch)
+    keeper = KeeperTicks(monkeypatch)
+    ws = await opened(with_user(alice.user, f"/ws/tickets/{ticket.pk}/"))
+    await reply(ticket, "first")
+    assert await receives(ws, "first")
+    reads = []
+    backend = type(caches["default"])
+    real = backend.aget
+    monkeypatch.setattr(backend, "aget", lambda self, *a, **k: reads.append(a) or real(self, *a, **k))
+    now[0] += agent_sockets.GENERATION_SECONDS
+    await keeper.next()  # it read this socket's generation ahead of the push
+    await reply(ticket, "second")
+    assert await receives(ws, "second")
+    assert reads == []
+    await ws.disconnect()
+
+
+async def test_a_socket_that_pushed_lately_still_gets_no_push_once_its_access_is_gone(world, monkeypatch):
+    support, billing, alice, ticket = world
+    now = frozen_clock(monkeypatch)
+    keeper = KeeperTicks(monkeypatch)
+    ws = await opened(with_user(alice.user, f"/ws/tickets/{ticket.pk}/"))
+    await reply(ticket, "while allowed")
+    assert await receives(ws, "while allowed")
+    monkeypatch.setattr(agent_sockets, "_send", lambda user_id, event: None)  # the close message is lost
+    alice.team = billing
+    await sync_to_async(alice.save)()
+    now[0] += agent_sockets.GENERATION_SECONDS
+    await keeper.next(1)  # it may find the change itself and stop keeping this socket
     await reply(ticket, "must not arrive")
     assert await no_push_then_closed(ws, "must not arrive") == 4403
 

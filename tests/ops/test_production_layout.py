@@ -380,7 +380,7 @@ async def test_a_widget_on_one_daphne_and_an_agent_on_the_other_see_each_others_
         page = await agent_socket(layout.ws2, f"/ws/tickets/{ticket_id}/", agent, ws2_origin)
         try:
             await widget.send(json.dumps({"type": "message", "client_id": "e2e-2", "body": "Second, for the agent"}))
-            await next_frame(page, lambda h: 'id="thread"' in h and "Second, for the agent" in h,
+            await next_frame(page, lambda h: 'hx-swap-oob="beforeend:#thread"' in h and "Second, for the agent" in h,
                              what="the customer's message on the agent's ticket page (ws2)")
 
             # The agent's reply, posted to gunicorn through nginx, reaches the widget on ws1.
