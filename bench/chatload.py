@@ -108,18 +108,26 @@ class Customer:
         self.last_seen = 0
         self.ws = None
 
-    async def connect(self, kind="hello"):
+    @staticmethod
+    def delay(attempt):
+        """static/widget.js's wait before reconnect attempt `attempt` (0 first)."""
+        return min(15, 0.5 * 2 ** attempt) * random.uniform(0.75, 1.25)
+
+    async def connect(self, kind="hello", reconnecting=False):
+        attempt = 0
         while True:
+            if reconnecting or attempt:
+                await asyncio.sleep(self.delay(attempt))
             try:
                 self.ws = await websockets.connect(f"ws://127.0.0.1:{self.port}/ws/chat/", origin=ORIGIN,
-                                                   open_timeout=10, max_queue=None)
+                                                   open_timeout=30, max_queue=None)
                 await self.ws.send(json.dumps({"type": kind, "site": "load", "name": self.user_id,
                                                "last_seen": self.last_seen, **self.identity}))
                 return
             except (OSError, websockets.WebSocketException):
                 self.stats["customer_reconnect_failures"] += 1
                 self.port = random.choice(self.servers.alive())
-                await asyncio.sleep(0.2)
+                attempt += 1
 
     async def reader(self):
         while True:
@@ -137,7 +145,7 @@ class Customer:
             # never acknowledged (same client ids: the server stores each once).
             self.stats["customer_reconnects"] += 1
             self.port = random.choice(self.servers.alive())
-            await self.connect("resume")
+            await self.connect("resume", reconnecting=True)
             for client_id, body in list(self.unacked.items()):
                 await self._send(client_id, body)
 
@@ -166,17 +174,27 @@ class AgentPage:
         self.first_seen = {}
         self.ws = None
 
-    async def connect(self):
+    @staticmethod
+    def delay(attempt):
+        """htmx's ws extension's wait before reconnect attempt `attempt` (its "full-jitter" default)."""
+        return 2 ** min(attempt, 6) * random.random()
+
+    async def connect(self, reconnecting=False):
+        attempt = 0
         while True:
+            if reconnecting or attempt:
+                await asyncio.sleep(self.delay(attempt))
             try:
                 self.ws = await websockets.connect(
                     f"ws://127.0.0.1:{self.port}/ws/tickets/{self.ticket_id}/", origin=f"http://127.0.0.1:{self.port}",
-                    additional_headers={"Cookie": self.cookie}, open_timeout=10, max_queue=None)
+                    additional_headers={"Cookie": self.cookie}, open_timeout=30, max_queue=None)
                 return
-            except (OSError, websockets.WebSocketException):
+            except (OSError, websockets.WebSocketException) as exc:
                 self.stats["agent_reconnect_failures"] += 1
+                why = f"agent page: {type(exc).__name__}: {str(exc)[:80]}"
+                self.stats["errors"][why] = self.stats["errors"].get(why, 0) + 1
                 self.port = random.choice(self.servers.alive())
-                await asyncio.sleep(0.2)
+                attempt += 1
 
     def show(self, text, now):
         """Apply a pushed or fetched piece of HTML as the page would."""
@@ -206,7 +224,7 @@ class AgentPage:
                 pass
             self.stats["agent_reconnects"] += 1
             self.port = random.choice(self.servers.alive())
-            await self.connect()
+            await self.connect(reconnecting=True)
             await self.refresh()  # what the page does after a reconnect
 
 

@@ -15,11 +15,16 @@ request), with the ratio pool / no pool. All the servers of a run stay up while 
 turns on each page; --rounds N repeats each turn and shows the run with the median req/s.
 
     .venv/bin/python -m bench.pages [--duration 8] [--connections 8] [--tickets 10000] [--rounds 1]
-                                    [--database sqlite|postgres] [--postgres-url URL]
+                                    [--database sqlite|postgres] [--postgres-url URL] [--json]
+
+The ticket page's floor is the signed-in empty layout (Django's session and user reads, the base
+template): detail_over_layout_p50 is the ticket page's p50 over the layout's, per layout and, as one
+figure, the largest of them. With --json the last line is one JSON object of every figure.
 """
 
 import argparse
 import http.server
+import json
 import os
 import re
 import shutil
@@ -99,6 +104,7 @@ def main():
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres",
                         help="an existing database to connect to while creating and dropping the throwaway one")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object, last")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk); `make bench` installs it.")
@@ -141,6 +147,7 @@ def run(args, env, var, database):
              "ticket list": "/tickets/", "ticket detail": f"/tickets/{ticket_id}/"}
     # The runs that only compare connection handling measure fewer pages.
     compared = {name: paths[name] for name in ("bare view", "signed-in only", "ticket detail")}
+    with_layout = {name: paths[name] for name in ("bare view", "signed-in only", "empty layout", "ticket detail")}
 
     def daphne(port):
         return [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"]
@@ -155,9 +162,9 @@ def run(args, env, var, database):
     if args.database == "postgres":
         # (label, server, environment, pages)
         layouts = [
-            ("daphne x1 pool", daphne, {}, compared),
+            ("daphne x1 pool", daphne, {}, with_layout),
             ("daphne x1 no pool", daphne, no_pool, compared),  # a new connection per request
-            (f"{g} pool", gunicorn, {}, compared),
+            (f"{g} pool", gunicorn, {}, with_layout),
             (f"{g} no pool", gunicorn, no_pool, compared),  # a persistent connection per worker
             (f"{g} no pool, conn/request", gunicorn, {**no_pool, **per_request}, compared),
         ]
@@ -218,6 +225,18 @@ def run(args, env, var, database):
         for name in compared:
             ra, rb = results[a, name]["rps"], results[b, name]["rps"]
             print(f"{a:<{width}} / {b:<{width}} {name:<14} {ra:>6.0f} / {rb:>6.0f} = {ra / rb:>5.2f}x")
+
+    over_layout = {layout: round(results[layout, "ticket detail"]["p50"] / results[layout, "empty layout"]["p50"], 2)
+                   for layout, _, _, pages in layouts if "empty layout" in pages}
+    print("\nticket page p50 / signed-in empty layout p50: "
+          + ", ".join(f"{layout} {ratio:.2f}x" for layout, ratio in over_layout.items()))
+    if args.json:
+        figures = {"database": database, "tickets": args.tickets, "connections": args.connections,
+                   "detail_over_layout_p50": max(over_layout.values()),
+                   "detail_over_layout_p50_by_layout": over_layout,
+                   "results": {layout: {name: results[layout, name] for name in pages}
+                               for layout, _, _, pages in layouts}}
+        print(json.dumps(figures))
     print(f"\nREST calls to the co-browse service during the runs: {CountingHandler.count}")
 
 

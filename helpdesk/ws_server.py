@@ -7,6 +7,9 @@ Two defaults differ from daphne's own (its options still override them):
   socket of the helpdesk takes larger frames.
 - the soft limit on open files is raised to the hard limit: every socket is a file descriptor,
   and the usual soft limit (1,024) would cap the process near a thousand sockets.
+- --websocket_connect_timeout is 30 s, not 5: a process that just took over the sockets of one
+  that died answers hundreds of handshakes at once, each checked in its one database thread; at
+  5 s daphne dropped the slow ones without an answer and their pages retried into the same queue.
 """
 
 import os
@@ -46,7 +49,8 @@ class HelpdeskCommandLine(CommandLineInterface):
         from django.conf import settings
 
         self.parser.set_defaults(websocket_max_frame_size=settings.CHAT_MAX_FRAME_BYTES,
-                                 websocket_max_message_size=settings.CHAT_MAX_FRAME_BYTES)
+                                 websocket_max_message_size=settings.CHAT_MAX_FRAME_BYTES,
+                                 websocket_connect_timeout=30)
 
 
 def trace_memory(path):
