@@ -24,26 +24,28 @@ def agent_of(user):
 
 # --- tickets ------------------------------------------------------------------------------------
 
-def visible_tickets(agent):
-    """Tickets an agent may see: their own team's, or all for supervisors and admins.
+def visible_tickets(agent, **filters):
+    """Tickets an agent may see: their own team's, or all for supervisors and admins; `filters` as
+    for QuerySet.filter, in the same call (a ticket page builds its one query with no extra clone).
 
     Reads only agent.sees_all_teams and agent.team_id (versions.py relies on it)."""
-    qs = Ticket.objects.all()
-    if agent is None:
-        return qs.none()
-    if agent.sees_all_teams:
-        return qs
-    if agent.team_id is None:
-        return qs.none()
-    return qs.filter(team_id=agent.team_id)
+    if agent is None or (not agent.sees_all_teams and agent.team_id is None):
+        return Ticket.objects.none()
+    if not agent.sees_all_teams:
+        filters["team_id"] = agent.team_id
+    return Ticket.objects.filter(**filters)
+
+
+TICKET_RELATED = ("customer", "team", "assignee")
 
 
 def ticket_or_none(agent, ticket_id):
-    return visible_tickets(agent).select_related("customer", "team", "assignee").filter(pk=ticket_id).first()
+    return visible_tickets(agent, pk=ticket_id).select_related(*TICKET_RELATED).first()
 
 
-def ticket_or_404(agent, ticket_id):
-    return get_object_or_404(visible_tickets(agent).select_related("customer", "team", "assignee"), pk=ticket_id)
+def ticket_or_404(agent, ticket_id, related=TICKET_RELATED):
+    """The ticket, with `related` joined (select_related), or a 404 if the agent may not see it."""
+    return get_object_or_404(visible_tickets(agent, pk=ticket_id).select_related(*related))
 
 
 def can_see_ticket(agent, ticket_id):

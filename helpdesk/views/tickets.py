@@ -26,16 +26,17 @@ PAGE_SIZE = 25
 def _list_context(request, current=None, version=None):
     """The filtered, paginated list column. Its HTML is cached until any ticket the agent can
     see changes (every change moves a ticket's updated_at) or something changes in the admin."""
-    form = TicketFilterForm(request.GET, agent=request.agent)
-    cleaned = form.cleaned_data if form.is_valid() else {}
     version = version or list_version(request.agent)
     query = request.GET.copy()
     page_number = query.pop("page", ["1"])[-1]
-    key = "ticket-list:" + hashlib.sha256(
+    key = "ticket-list-column:" + hashlib.sha256(
         f"{request.agent.pk}|{sorted(query.lists())}|{page_number}|{current and current.pk}|{version}".encode()
     ).hexdigest()
-    html = cache.get(key)
-    if html is None:
+    cached = cache.get(key)
+    if cached is None:  # the filter form too is only needed to draw the list again
+        form = TicketFilterForm(request.GET, agent=request.agent)
+        cleaned = form.cleaned_data if form.is_valid() else {}
+        status, assignee = cleaned.get("status") or "active", cleaned.get("assignee", "")
         qs = form.filter(access.visible_tickets(request.agent)).select_related("customer", "assignee", "team").only(
             "id", "subject", "status", "priority", "channel", "updated_at",
             "customer__name", "team__name", "assignee__display_name",
@@ -43,14 +44,12 @@ def _list_context(request, current=None, version=None):
         html = render_to_string("_partials/_ticket_list.html", {
             "filter_form": form, "page": Paginator(qs, PAGE_SIZE).get_page(page_number),
             "filter_query": query.urlencode(), "ticket": current,
-            "active_status": cleaned.get("status") or "active", "active_assignee": cleaned.get("assignee", ""),
+            "active_status": status, "active_assignee": assignee,
         })
-        cache.set(key, html, 3600)
-    return {
-        "ticket_list_html": mark_safe(html),
-        "active_status": cleaned.get("status") or "active",
-        "active_assignee": cleaned.get("assignee", ""),
-    }
+        cached = (html, status, assignee)
+        cache.set(key, cached, 3600)
+    html, status, assignee = cached
+    return {"ticket_list_html": mark_safe(html), "active_status": status, "active_assignee": assignee}
 
 
 @agent_required
@@ -64,7 +63,9 @@ def ticket_list(request):
 @never_cache  # the page carries the agent's Cobrowse token
 @agent_required
 def ticket_detail(request, ticket_id):
-    ticket = access.ticket_or_404(request.agent, ticket_id)
+    # Only the customer's card is drawn from the ticket on every view; the header's team and
+    # assignee are read when its cached fragment is drawn again.
+    ticket = access.ticket_or_404(request.agent, ticket_id, related=("customer",))
     versions = fragment_versions(ticket, request.agent)
     csrf_token = get_token(request)
     context = {**_list_context(request, current=ticket, version=versions["list_version"]), "ticket": ticket,
