@@ -31,6 +31,7 @@ import websockets
 
 from bench.common import free_port, keys_into, pct, wait_http
 from bench.pages import throwaway_postgres
+from helpdesk.ws_server import raise_open_files_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -319,9 +320,7 @@ def main():
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     args = parser.parse_args()
 
-    import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_open_files_limit()  # a thousand client sockets
     var = Path(tempfile.mkdtemp(prefix="chatload-"))
     keys_into(var / "cobrowse")
     database_url, database_label, drop = throwaway_postgres(args.postgres_url)

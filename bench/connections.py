@@ -22,6 +22,7 @@ import websockets
 
 from bench.common import free_port, keys_into, wait_http
 from bench.fanout import ORIGIN, SEED
+from helpdesk.ws_server import raise_open_files_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -134,8 +135,8 @@ def main():
     args = parser.parse_args()
     if args.processes > 1 and not args.redis:
         parser.error("--processes > 1 needs --redis: the processes share the channel layer")
+    raise_open_files_limit()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     needed = args.agents + args.widgets + 100
     if hard < needed:
         print(f"warning: the open-files limit ({hard}) is below the {needed} this client needs", file=sys.stderr)

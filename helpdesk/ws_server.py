@@ -1,6 +1,6 @@
 """daphne for the helpdesk's websockets: `python -m helpdesk.ws_server [daphne's options] helpdesk.asgi:application`.
 
-Two defaults differ from daphne's own (its options still override them):
+Three defaults differ from daphne's own (its options still override them):
 - --websocket-max-frame-size and --websocket-max-message-size are CHAT_MAX_FRAME_BYTES, not 1 MiB:
   autobahn compares a frame's length, read from its header, with them and closes the connection
   with 1009 (a closing handshake, not a dropped connection) before the payload is buffered; no
