@@ -10,12 +10,15 @@ they are sent: the socket asks the database again when the user's access generat
 moved by the same changes, read at most every GENERATION_SECONDS) differs from the one it last
 checked, or RECHECK_SECONDS after its last check. A burst of pushes thus costs a socket one cache
 read a second, not one per push (a cache read is a thread hop: per push and socket, it doubled the
-fan-out's p99). With a per-process cache (no REDIS_CACHE_URL), a change made in another process is
-seen after RECHECK_SECONDS at the latest.
+fan-out's p99). RECHECK_SECONDS bounds what moves no generation: with a per-process cache (no
+REDIS_CACHE_URL) a change made in another process, 5 s; with a shared cache only what bypasses the
+models' signals (a session that expires, a bulk update), 30 s.
 
 A socket that pushed lately is "hot": one task per process reads the generations of all hot sockets
-in one cache read every TICK_SECONDS and rechecks those about to be due, so that their pushes (a busy
-chat's messages to every agent watching) find both fresh and cost no await at all. The rule for a
+in one cache read every TICK_SECONDS and rechecks those about to be due together, in one hop into the
+database thread (each signed-in session read once, each kind of socket's access asked in one query
+per agent), so that their pushes (a busy chat's messages to every agent watching) find both fresh
+and cost no await at all. The rule for a
 push is the same either way; a late task only means may_push reads or rechecks itself.
 """
 
@@ -51,7 +54,7 @@ from .live import ticket_group
 from .models import Agent, Ticket
 from .ops.metrics import CountedSocket
 
-RECHECK_SECONDS = 5.0
+RECHECK_SECONDS = 5.0 if settings.CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")) else 30.0
 GENERATION_SECONDS = 1.0
 TICK_SECONDS = GENERATION_SECONDS / 2
 HOT_SECONDS = 30.0
@@ -170,14 +173,19 @@ async def _keep_hot_sockets_checked():
             read_at = AgentSocket.clock()
             generations = await sync_to_async(_read_generations, thread_sensitive=False)(
                 {_generation_key(s.user_id) for s in sockets})
+            due = []
             for s in sockets:
                 if s.revoked:
                     continue
                 if (generations.get(_generation_key(s.user_id)) != s.generation
                         or read_at - s.checked_at >= RECHECK_SECONDS - 2 * TICK_SECONDS):
-                    await s._recheck()  # one at a time: never a queue of checks in the database thread
+                    due.append(s)
                 else:
                     s.generation_read_at = max(s.generation_read_at, read_at)
+            if due:
+                for s, (agent, generation) in zip(due, await _check_many(due)):
+                    if not s.revoked:
+                        await s._checked(agent, generation)
         except Exception:
             logger.exception("keeping the hot agent sockets checked failed; their pushes check inline")
 
@@ -197,6 +205,26 @@ def current_agent(user_id, session_key=None):
     return access.agent_of(user)
 
 
+@database_sync_to_async
+def _check_many(sockets):
+    """[(agent or None, generation read before it)] for these sockets, as AgentSocket._check would
+    answer each: every (user, session) read once, every kind of socket asked once per agent."""
+    generations = cache.get_many({_generation_key(s.user_id) for s in sockets})
+    agents = {}
+    for s in sockets:
+        if (s.user_id, s.session_key) not in agents:
+            agents[s.user_id, s.session_key] = current_agent(s.user_id, s.session_key)
+    askers = {}
+    for s in sockets:
+        if agents[s.user_id, s.session_key] is not None:
+            askers.setdefault((type(s), s.user_id, s.session_key), []).append(s)
+    allowed = set()
+    for (kind, user_id, session_key), members in askers.items():
+        allowed.update(kind.allowed_among(agents[user_id, session_key], members))
+    return [(agents[s.user_id, s.session_key] if s in allowed else None, generations.get(_generation_key(s.user_id)))
+            for s in sockets]
+
+
 class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
     """Base of the agents' websockets. Subclasses call authorize() in connect(), leave() in
     disconnect(), guard each push with `if await self.may_push():`, and say what access means for
@@ -208,6 +236,12 @@ class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
     def still_allowed(self, agent):
         """Sync, in the database thread: whether this (freshly read) agent may keep this socket."""
         raise NotImplementedError
+
+    @classmethod
+    def allowed_among(cls, agent, sockets):
+        """Sync: which of these sockets (all this agent's, of this class) it may keep. One query for
+        all of them where the class can ask so."""
+        return [s for s in sockets if s.still_allowed(agent)]
 
     async def authorize(self):
         """The agent of this socket, or None (then close). Joins the user's group."""
@@ -251,7 +285,11 @@ class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
         return True
 
     async def _recheck(self):
-        agent, self.generation = await self._check(self.user_id, self.session_key)
+        return await self._checked(*await self._check(self.user_id, self.session_key))
+
+    async def _checked(self, agent, generation):
+        """Act on a fresh check: keep pushing (True), or close."""
+        self.generation = generation
         self.checked_at = self.generation_read_at = self.clock()
         if agent is None:
             await self._revoke()

@@ -41,6 +41,11 @@ class TicketConsumer(AgentSocket):
     def still_allowed(self, agent):
         return access.can_see_ticket(agent, self.ticket_id)
 
+    @classmethod
+    def allowed_among(cls, agent, sockets):
+        visible = set(access.visible_tickets(agent, pk__in={s.ticket_id for s in sockets}).values_list("pk", flat=True))
+        return [s for s in sockets if s.ticket_id in visible]
+
     async def connect(self):
         self.ticket_id = int(self.scope["url_route"]["kwargs"]["ticket_id"])
         self.group = None

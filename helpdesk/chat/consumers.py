@@ -189,8 +189,8 @@ class WidgetConsumer(CountedSocket, AsyncWebsocketConsumer):
                     self.chat, body, client_id=client_id)
         except services.ActionError as exc:
             return await self.send_json(error("refused", str(exc), client_id=client_id))
+        # The message itself follows with the chat.sync its commit sent to this socket's group too.
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
-        await self._send_new_messages()
 
     async def on_close(self, frame):
         if self.chat is None:

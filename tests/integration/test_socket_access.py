@@ -12,7 +12,7 @@ from django.test import Client
 
 from helpdesk import agent_sockets, services
 from helpdesk.asgi import application
-from helpdesk.models import Agent
+from helpdesk.models import Agent, Ticket
 from helpdesk.routing import websocket_urlpatterns
 from tests import factories as f
 
@@ -289,6 +289,31 @@ async def test_a_socket_that_pushed_lately_still_gets_no_push_once_its_access_is
     await keeper.next(1)  # it may find the change itself and stop keeping this socket
     await reply(ticket, "must not arrive")
     assert await no_push_then_closed(ws, "must not arrive") == 4403
+
+
+async def test_the_keeper_checks_an_agents_hot_sockets_together_and_closes_only_the_one_that_lost_access(
+        world, monkeypatch):
+    support, billing, alice, ticket = world
+    now = frozen_clock(monkeypatch)
+    keeper = KeeperTicks(monkeypatch)
+    tickets = [ticket, *[await sync_to_async(f.ticket)(support) for _ in range(2)]]
+    sockets = [await opened(with_user(alice.user, f"/ws/tickets/{t.pk}/")) for t in tickets]
+    for t, ws in zip(tickets, sockets):
+        await reply(t, f"hot {t.pk}")
+        assert await receives(ws, f"hot {t.pk}")
+    reads = []
+    real = agent_sockets.current_agent
+    monkeypatch.setattr(agent_sockets, "current_agent", lambda *a: reads.append(a) or real(*a))
+    await sync_to_async(Ticket.objects.filter(pk=tickets[0].pk).update)(team=billing)  # no signal at all
+    now[0] += agent_sockets.RECHECK_SECONDS - 2 * agent_sockets.TICK_SECONDS  # due for the keeper
+    await keeper.next()
+    assert await no_push_then_closed(sockets[0], "never") == 4403
+    assert reads == [(alice.user_id, None)]  # the agent read once for its three sockets
+    for t, ws in zip(tickets[1:], sockets[1:]):
+        await reply(t, f"still {t.pk}")
+        assert await receives(ws, f"still {t.pk}")
+        await ws.disconnect()
+    assert reads == [(alice.user_id, None)]  # and their pushes found the check fresh
 
 
 async def test_the_chat_queue_socket_asks_the_page_to_reconnect_when_the_team_changes(world):
