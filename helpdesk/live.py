@@ -28,16 +28,17 @@ def push_fragments(ticket_id, *whats):
     push_html(ticket_id, "".join(render_fragment(ticket_id, what) for what in whats))
 
 
-def push_message(ticket_id, message_id):
-    """A message was added to the ticket's thread: push it alone, rendered once for every viewer.
-    A page that missed it catches up from the thread's data-refresh URL when it reconnects.
+def push_message(ticket_id, message_id, message=None):
+    """A message was added to the ticket's thread: push it alone, rendered once for every viewer
+    (from `message` as stored, when the caller has it). A page that missed it catches up from the
+    thread's data-refresh URL when it reconnects.
     No bump: the new message and updated_at already move every cached fragment's version."""
-    push_html(ticket_id, render_message(ticket_id, message_id))
+    push_html(ticket_id, render_message(ticket_id, message_id, message))
 
 
 @receiver(ticket_changed)
-def _push_changed_fragment(sender, ticket_id, what, message_id=None, **kwargs):
+def _push_changed_fragment(sender, ticket_id, what, message_id=None, message=None, **kwargs):
     if what == "thread" and message_id is not None:
-        push_message(ticket_id, message_id)
+        push_message(ticket_id, message_id, message)
     else:
         push_fragments(ticket_id, what)

@@ -17,7 +17,7 @@ MAX_MESSAGE_LENGTH = 20_000
 # reason. Receivers that enqueue work do it here so the work commits (or rolls back) with it.
 interaction_closed = Signal()
 # Sent on commit after any change to a ticket's thread or state, for live views; with what="thread",
-# message_id names the message added.
+# message_id names the message added and message, where the sender has it, is that message as stored.
 ticket_changed = Signal()
 
 
@@ -84,7 +84,7 @@ def open_ticket(*, customer, subject, body, team, actor=None, priority=Ticket.Pr
 def reply(ticket, agent, body, *, internal=False):
     """An agent's reply to the customer, or an internal note (never shown to the customer)."""
     body = _clean_body(body)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked_for_a_message(ticket)
     if ticket.is_closed and not internal:
         raise ActionError("This ticket is closed. Reopen it to reply to the customer.")
     kind = Message.Kind.NOTE if internal else Message.Kind.AGENT
@@ -94,7 +94,7 @@ def reply(ticket, agent, body, *, internal=False):
     _touch(ticket, message.created_at)
     ticket.save(update_fields=["updated_at"])
     record(ticket, agent, "noted" if internal else "replied", message_id=message.pk)
-    _notify_changed(ticket, "thread", message_id=message.pk)
+    _notify_changed(ticket, "thread", message_id=message.pk, message=message)
     return message
 
 
@@ -102,7 +102,7 @@ def reply(ticket, agent, body, *, internal=False):
 def customer_message(ticket, body, *, client_id=None):
     """A message from the customer; a repeated client_id returns the stored message unchanged."""
     body = _clean_body(body)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked_for_a_message(ticket)
     conversation = _conversation(ticket)
     if client_id:
         existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
@@ -117,7 +117,7 @@ def customer_message(ticket, body, *, client_id=None):
         fields.append("status")
     _touch(ticket, message.created_at)
     ticket.save(update_fields=fields)
-    _notify_changed(ticket, "thread", message_id=message.pk)
+    _notify_changed(ticket, "thread", message_id=message.pk, message=message)
     return message
 
 
@@ -208,9 +208,18 @@ def change_status(ticket, status, actor):
     return actions[status](ticket, actor)
 
 
+def _locked_for_a_message(ticket):
+    """The ticket, locked, with what a new message needs read in the same query: its conversation and
+    (for the pushed message, helpdesk.live) its customer."""
+    return Ticket.objects.select_for_update(of=("self",)).select_related("customer", "conversation").get(pk=ticket.pk)
+
+
 def _conversation(ticket):
-    conversation, _ = Conversation.objects.get_or_create(ticket=ticket)
-    return conversation
+    try:
+        return ticket.conversation
+    except Conversation.DoesNotExist:
+        conversation, _ = Conversation.objects.get_or_create(ticket=ticket)
+        return conversation
 
 
 def get_or_create_customer(user_id, *, site=None, name="", email=""):

@@ -100,11 +100,12 @@ def _start(site, customer, body, client_id):
 
 def post_customer_message(chat, body, *, client_id=None):
     body = clean_body(body)
-    with transaction.atomic():
-        state = Chat.objects.filter(pk=chat.pk).values_list("state", flat=True).first()
-        if state in (None, Chat.State.CLOSED):
-            raise ActionError("This chat is closed. Start a new chat to write again.")
-        return helpdesk.customer_message(chat.conversation.ticket, body, client_id=client_id)
+    # Read before the message's own transaction: in one with it, the read would lock nothing more (a
+    # close that commits after the read is not seen either way) and cost two savepoint round trips.
+    state = Chat.objects.filter(pk=chat.pk).values_list("state", flat=True).first()
+    if state in (None, Chat.State.CLOSED):
+        raise ActionError("This chat is closed. Start a new chat to write again.")
+    return helpdesk.customer_message(chat.conversation.ticket, body, client_id=client_id)
 
 
 def messages_after(chat, last_id, limit=500):
