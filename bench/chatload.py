@@ -253,7 +253,7 @@ async def run(args, servers, seeded, env):
     readers += [asyncio.create_task(p.reader()) for p in pages]
 
     started = time.monotonic()
-    killed = None
+    killed = killed_at = None
 
     async def talk(customer):
         number = 1
@@ -264,9 +264,9 @@ async def run(args, servers, seeded, env):
             await asyncio.sleep(random.uniform(args.min_gap, args.max_gap))
 
     async def killer():
-        nonlocal killed
+        nonlocal killed, killed_at
         await asyncio.sleep(args.duration * args.kill_at)
-        killed = servers.ports[0]
+        killed, killed_at = servers.ports[0], time.perf_counter()
         servers.kill(killed)
 
     tasks = [asyncio.create_task(talk(c)) for c in customers]
@@ -285,7 +285,7 @@ async def run(args, servers, seeded, env):
     await asyncio.gather(*readers, return_exceptions=True)
 
     sent = lost = duplicated = out_of_order = 0
-    latencies = []
+    latencies, windows = [], {"before_kill": [], "after_kill": [], "after_kill_30s": []}
     for page, customer in zip(pages, customers):
         shown = [body for _, body in page.thread]
         sent += len(customer.sent)
@@ -295,8 +295,15 @@ async def run(args, servers, seeded, env):
         if ours != [client_id for client_id in customer.sent if client_id in set(ours)]:
             out_of_order += 1
         # The opening message was sent before the agent's page was open: it has no delivery latency.
-        latencies += [page.first_seen[body] - customer.sent_at[body] for body in customer.sent[1:]
-                      if body in page.first_seen]
+        for body in customer.sent[1:]:
+            if body not in page.first_seen:
+                continue
+            latency, sent_at = page.first_seen[body] - customer.sent_at[body], customer.sent_at[body]
+            latencies.append(latency)
+            if killed_at is not None:
+                windows["before_kill" if sent_at < killed_at else "after_kill"].append(latency)
+                if sent_at >= killed_at + 30:
+                    windows["after_kill_30s"].append(latency)
     return {
         "customers": len(customers), "agents": len(seeded["cookies"]), "agent_pages": len(pages),
         "duration_seconds": args.duration, "killed_process": killed is not None,
@@ -304,6 +311,9 @@ async def run(args, servers, seeded, env):
         "threads_out_of_order": out_of_order,
         "p50_ms": round(pct(latencies, 50) * 1000, 1) if latencies else None,
         "p99_ms": round(pct(latencies, 99) * 1000, 1) if latencies else None,
+        # The same for the messages sent before the kill, after it, and from 30 s after it on.
+        **{f"p{q}_ms_{window}": round(pct(values, q) * 1000, 1) for window, values in windows.items() if values
+           for q in (50, 99)},
         **{key: value for key, value in stats.items()},
     }
 
@@ -352,6 +362,10 @@ def main():
     print(f"messages sent {figures['messages_sent']}, lost {figures['messages_lost']}, duplicated "
           f"{figures['messages_duplicated']}, threads out of order {figures['threads_out_of_order']}")
     print(f"delivery to the agent's page: p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms")
+    for window, words in (("before_kill", "sent before the kill"), ("after_kill", "sent after it"),
+                          ("after_kill_30s", "sent from 30 s after it")):
+        if f"p50_ms_{window}" in figures:
+            print(f"  {words}: p50 {figures[f'p50_ms_{window}']} ms, p99 {figures[f'p99_ms_{window}']} ms")
     print(f"reconnects: customers {figures['customer_reconnects']}, agent pages {figures['agent_reconnects']}")
     if args.json:
         print(json.dumps(figures))

@@ -1,6 +1,6 @@
 """daphne for the helpdesk's websockets: `python -m helpdesk.ws_server [daphne's options] helpdesk.asgi:application`.
 
-Three defaults differ from daphne's own (its options still override them):
+Three defaults differ from daphne's own (its options still override them), and one of Python's:
 - --websocket-max-frame-size and --websocket-max-message-size are CHAT_MAX_FRAME_BYTES, not 1 MiB:
   autobahn compares a frame's length, read from its header, with them and closes the connection
   with 1009 (a closing handshake, not a dropped connection) before the payload is buffered; no
@@ -10,6 +10,10 @@ Three defaults differ from daphne's own (its options still override them):
 - --websocket_connect_timeout is 30 s, not 5: a process that just took over the sockets of one
   that died answers hundreds of handshakes at once, each checked in its one database thread; at
   5 s daphne dropped the slow ones without an answer and their pages retried into the same queue.
+- the interpreter's thread switch interval is 0.5 ms, not 5: the event loop gives up the GIL at
+  every socket write, and while the database thread was busy each write then waited up to 5 ms
+  for it. A process that took over a dead one's sockets answered its clients' pings so late that
+  they gave up (bench.chatload: 432 reconnects of the 250 customers moved at 5 ms, 250-274 at 0.5 ms).
 """
 
 import os
@@ -19,6 +23,8 @@ import sys
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
 from twisted.internet import reactor
+
+SWITCH_INTERVAL = 0.0005  # seconds
 
 
 def raise_open_files_limit():
@@ -80,6 +86,7 @@ def trace_memory(path):
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
     raise_open_files_limit()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if os.environ.get("HELPDESK_TRACEMALLOC_FILE"):
         trace_memory(os.environ["HELPDESK_TRACEMALLOC_FILE"])
     HelpdeskCommandLine().run(sys.argv[1:] if argv is None else argv)
