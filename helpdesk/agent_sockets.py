@@ -18,8 +18,8 @@ A socket that pushed lately is "hot": one task per process reads the generations
 in one cache read every TICK_SECONDS and rechecks those about to be due together, in one hop into the
 database thread (each signed-in session read once, each kind of socket's access asked in one query
 per agent), so that their pushes (a busy chat's messages to every agent watching) find both fresh
-and cost no await at all. The rule for a
-push is the same either way; a late task only means may_push reads or rechecks itself.
+and cost no await at all. The rule for a push is the same either way; a late task only means
+may_push reads or rechecks itself.
 """
 
 import asyncio
