@@ -48,10 +48,6 @@ def ticket_or_404(agent, ticket_id, related=TICKET_RELATED):
     return get_object_or_404(visible_tickets(agent, pk=ticket_id).select_related(*related))
 
 
-def can_see_ticket(agent, ticket_id):
-    return visible_tickets(agent).filter(pk=ticket_id).exists()
-
-
 # --- customers ----------------------------------------------------------------------------------
 
 def visible_customers(agent):

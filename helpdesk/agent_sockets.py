@@ -207,8 +207,8 @@ def current_agent(user_id, session_key=None):
 
 @database_sync_to_async
 def _check_many(sockets):
-    """[(agent or None, generation read before it)] for these sockets, as AgentSocket._check would
-    answer each: every (user, session) read once, every kind of socket asked once per agent."""
+    """[(agent or None, generation read before it)] for these sockets, in one database round: every
+    (user, session) read once, every kind of socket asked once per agent."""
     generations = cache.get_many({_generation_key(s.user_id) for s in sockets})
     agents = {}
     for s in sockets:
@@ -228,7 +228,8 @@ def _check_many(sockets):
 class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
     """Base of the agents' websockets. Subclasses call authorize() in connect(), leave() in
     disconnect(), guard each push with `if await self.may_push():`, and say what access means for
-    them in still_allowed() (and, optionally, what else a fresh read changes in rechecked())."""
+    them in still_allowed() or, to answer for many sockets in one query, allowed_among() (and,
+    optionally, what else a fresh read changes in rechecked())."""
 
     clock = staticmethod(time.monotonic)
     socket_kind = "agent"
@@ -248,10 +249,14 @@ class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
         self.user_id, self.revoked = None, False
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
-        agent, generation = await self._check(getattr(self.scope.get("user"), "pk", None), self.session_key)
-        if agent is None:
+        self.user_id = getattr(self.scope.get("user"), "pk", None)
+        if self.user_id is None:
             return None
-        self.user_id, self.generation = agent.user_id, generation
+        [(agent, generation)] = await _check_many([self])
+        if agent is None:
+            self.user_id = None
+            return None
+        self.generation = generation
         self.checked_at = self.generation_read_at = self.clock()
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         return agent
@@ -260,15 +265,6 @@ class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
         _hot.discard(self)
         if getattr(self, "user_id", None) is not None:
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
-
-    @database_sync_to_async
-    def _check(self, user_id, session_key):
-        """(agent or None, generation read before it): one database round for the whole check."""
-        if user_id is None:
-            return None, None
-        generation = cache.get(_generation_key(user_id))
-        agent = current_agent(user_id, session_key)
-        return (agent if agent is not None and self.still_allowed(agent) else None), generation
 
     async def may_push(self):
         """Whether to send a push now; closes the socket when its user lost access."""
@@ -285,7 +281,8 @@ class AgentSocket(CountedSocket, AsyncWebsocketConsumer):
         return True
 
     async def _recheck(self):
-        return await self._checked(*await self._check(self.user_id, self.session_key))
+        [(agent, generation)] = await _check_many([self])
+        return await self._checked(agent, generation)
 
     async def _checked(self, agent, generation):
         """Act on a fresh check: keep pushing (True), or close."""

@@ -38,9 +38,6 @@ class TicketConsumer(AgentSocket):
     """An agent's ticket page: receives the page's fragments whenever the ticket changes, and
     tells the other viewers who is looking at the ticket. Closes when its agent loses the ticket."""
 
-    def still_allowed(self, agent):
-        return access.can_see_ticket(agent, self.ticket_id)
-
     @classmethod
     def allowed_among(cls, agent, sockets):
         visible = set(access.visible_tickets(agent, pk__in={s.ticket_id for s in sockets}).values_list("pk", flat=True))

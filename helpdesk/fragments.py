@@ -92,7 +92,7 @@ def page_fragments(ticket, csrf_token, versions):
 def render_message(ticket_id, message_id, message=None):
     """One new message of the ticket's thread as an htmx out-of-band append to #thread, or "";
     read unless `message` (as stored, with its conversation's ticket) is given."""
-    if message is None or message.pk != message_id or message.conversation.ticket_id != ticket_id:
+    if message is None:
         message = (Message.objects.select_related("author", "conversation__ticket__customer")
                    .filter(pk=message_id, conversation__ticket_id=ticket_id).first())
     if message is None:
