@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from . import events
+
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -194,7 +196,7 @@ class Event(models.Model):
 
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    verb = models.CharField(max_length=50)
+    verb = models.CharField(max_length=50, choices=events.Verb.choices)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -208,35 +210,9 @@ class Event(models.Model):
         return f"{self.verb} on ticket #{self.ticket_id}"
 
     @property
-    def summary(self):
-        """A short human sentence for activity lists."""
-        d = self.data or {}
-        phrases = {
-            "opened": "opened the ticket",
-            "replied": "replied",
-            "noted": "added an internal note",
-            "assigned": f"assigned it to {d.get('assignee')}" if d.get("assignee") else "unassigned it",
-            "status_changed": f"set the status to {d.get('status')}",
-            "closed": "closed the ticket",
-            "reopened": "reopened the ticket",
-            "cobrowse_watch_started": "started watching the co-browse session",
-            "cobrowse_watch_left": "stopped watching the co-browse session (it kept running)",
-            "cobrowse_link_confirmed": "linked a co-browse session whose device could not be matched to the customer"
-                                       f" ({str(d.get('reason', '')).replace('_', ' ')})",
-            "policy_changed": f"changed the JWT policy of {d.get('team')}",
-            "policy_removed": f"removed the JWT policy of {d.get('team')}",
-            "cobrowse_settings_changed": "changed the Cobrowse connection settings",
-            "signing_key_generated": f"generated signing key {d.get('key_id')}",
-            "signing_key_activated": f"activated signing key {d.get('key_id')}",
-            "signing_key_discarded": f"discarded signing key {d.get('key_id')}",
-            "webhook_created": f"added the {d.get('kind')} webhook {d.get('name')}",
-            "webhook_secret_rotated": f"rotated the secret of webhook {d.get('name')}",
-            "webhook_enabled": f"enabled webhook {d.get('name')}",
-            "webhook_disabled": f"disabled webhook {d.get('name')}",
-            "webhook_deleted": f"deleted webhook {d.get('name')}",
-            "webhook_replayed": f"replayed a {d.get('event_type')} delivery to {d.get('name')}",
-        }
-        return phrases.get(self.verb, self.verb.replace("_", " "))
+    def sentence(self):
+        """What happened, as a person would write it (helpdesk.events)."""
+        return events.describe(self)
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from .events import Verb
 from .models import Conversation, Customer, Event, Message, Ticket
 
 MAX_MESSAGE_LENGTH = 20_000
@@ -26,7 +27,8 @@ class ActionError(Exception):
 
 
 def record(ticket, actor, verb, **data):
-    return Event.objects.create(ticket=ticket, actor=actor, verb=verb, data=data)
+    """Append an event; `verb` is a helpdesk.events.Verb (a free string is a ValueError)."""
+    return Event.objects.create(ticket=ticket, actor=actor, verb=Verb(verb), data=data)
 
 
 def _notify_changed(ticket, what, **extra):
@@ -76,7 +78,7 @@ def open_ticket(*, customer, subject, body, team, actor=None, priority=Ticket.Pr
     conversation = Conversation.objects.create(ticket=ticket)
     kind = Message.Kind.AGENT if actor else Message.Kind.CUSTOMER
     Message.objects.create(conversation=conversation, kind=kind, author=actor, body=body)
-    record(ticket, actor, "opened", channel=channel)
+    record(ticket, actor, Verb.OPENED, channel=channel)
     return ticket
 
 
@@ -93,7 +95,7 @@ def reply(ticket, agent, body, *, internal=False):
     )
     _touch(ticket, message.created_at)
     ticket.save(update_fields=["updated_at"])
-    record(ticket, agent, "noted" if internal else "replied", message_id=message.pk)
+    record(ticket, agent, Verb.NOTED if internal else Verb.REPLIED, message_id=message.pk)
     _notify_changed(ticket, "thread", message_id=message.pk, message=message)
     return message
 
@@ -133,7 +135,7 @@ def assign(ticket, assignee, actor):
     _touch(ticket)
     ticket.save(update_fields=["assignee", "updated_at"])
     record(
-        ticket, actor, "assigned",
+        ticket, actor, Verb.ASSIGNED,
         assignee=assignee.display_name if assignee else None,
         previous=previous.display_name if previous else None,
     )
@@ -149,7 +151,7 @@ def set_pending(ticket, actor):
     ticket.status = Ticket.Status.PENDING
     _touch(ticket)
     ticket.save(update_fields=["status", "updated_at"])
-    record(ticket, actor, "status_changed", status=ticket.status)
+    record(ticket, actor, Verb.STATUS_CHANGED, status=ticket.status)
     _notify_changed(ticket, "header")
     return ticket
 
@@ -165,7 +167,7 @@ def close_ticket(ticket, actor, *, reason="agent"):
     ticket.closed_at = now
     _touch(ticket, now)
     ticket.save(update_fields=["status", "closed_at", "updated_at"])
-    record(ticket, actor, "closed", reason=reason)
+    record(ticket, actor, Verb.CLOSED, reason=reason)
     interaction_closed.send(sender=Ticket, ticket=ticket, actor=actor, kind="ticket", reason=reason)
     _notify_changed(ticket, "header")
     return ticket
@@ -189,9 +191,9 @@ def reopen(ticket, actor):
     _touch(ticket)
     ticket.save(update_fields=["status", "closed_at", "updated_at"])
     if was_closed:
-        record(ticket, actor, "reopened")
+        record(ticket, actor, Verb.REOPENED)
     else:
-        record(ticket, actor, "status_changed", status=ticket.status)
+        record(ticket, actor, Verb.STATUS_CHANGED, status=ticket.status)
     _notify_changed(ticket, "header")
     return ticket
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from helpdesk import access
 from helpdesk import services as helpdesk
+from helpdesk.events import Verb
 from helpdesk.models import Conversation, Message, Ticket
 
 from .models import Chat, ChatSite
@@ -92,7 +93,7 @@ def _start(site, customer, body, client_id):
     now = timezone.now()
     chat = Chat.objects.create(site=site, customer=customer, conversation=ticket.conversation,
                                customer_connections=1, customer_seen_at=now)
-    helpdesk.record(ticket, None, "chat_started", chat_id=chat.pk, site=site.key)
+    helpdesk.record(ticket, None, Verb.CHAT_STARTED, chat_id=chat.pk, site=site.key)
     transaction.on_commit(lambda: helpdesk.ticket_changed.send(sender=Ticket, ticket_id=ticket.pk, what="thread"))
     _notify(chat, "started")
     return chat, message
@@ -133,7 +134,7 @@ def _mark_closed(chat, actor, reason):
     chat.closed_at = timezone.now()
     chat.close_reason = reason
     chat.save(update_fields=["state", "closed_at", "close_reason"])
-    helpdesk.record(chat.ticket, actor, "chat_closed", chat_id=chat.pk, reason=reason)
+    helpdesk.record(chat.ticket, actor, Verb.CHAT_CLOSED, chat_id=chat.pk, reason=reason)
     _notify(chat, "closed")
 
 

@@ -9,6 +9,7 @@ import logging
 from django.db import transaction
 
 from helpdesk import services as helpdesk
+from helpdesk.events import Verb
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ def create(site, actor):
     """Save a new site (built by its admin form) with a fresh secret; returns the plain secret."""
     secret = site.replace_secret()
     site.save()
-    helpdesk.record(None, actor, "chat_site_created", site=site.key)
+    helpdesk.record(None, actor, Verb.CHAT_SITE_CREATED, site=site.key)
     return secret
 
 
@@ -27,7 +28,7 @@ def rotate(site, actor):
     """A new secret; identities signed with the old one are refused at once. Returns the plain new secret."""
     secret = site.replace_secret()
     site.save(update_fields=["sealed_secret"])
-    helpdesk.record(None, actor, "chat_site_secret_rotated", site=site.key)
+    helpdesk.record(None, actor, Verb.CHAT_SITE_SECRET_ROTATED, site=site.key)
     return secret
 
 

@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from helpdesk import outbound
+from helpdesk.events import Verb
 from helpdesk.models import Event
 from helpdesk.ops import metrics
 
@@ -22,9 +23,9 @@ from . import signing
 from .models import Delivery, OutgoingEndpoint
 
 EVENT_OF_VERB = {
-    "closed": "ticket.closed",
-    "cobrowse_linked": "cobrowse.session_linked",
-    "cobrowse_ended": "cobrowse.session_ended",
+    Verb.CLOSED: "ticket.closed",
+    Verb.COBROWSE_LINKED: "cobrowse.session_linked",
+    Verb.COBROWSE_ENDED: "cobrowse.session_ended",
 }
 STALLED_AFTER = timedelta(minutes=2)
 SECRET_LOST = ("The endpoint's secret cannot be decrypted (encryption keys changed?): "
@@ -55,7 +56,7 @@ def payload_of(event, event_type):
         },
         "actor": event.actor.display_name if event.actor_id else None,
     }
-    data.update({k: v for k, v in event.data.items() if k in ("reason", "session_id", "state")})
+    data.update({k: v for k, v in event.data.items() if k in ("reason", "cause", "session_id", "state")})
     return {"id": f"evt_{event.pk}", "type": event_type, "created_at": event.created_at.isoformat(), "data": data}
 
 

@@ -5,6 +5,7 @@ import logging
 from django.db import transaction
 
 from helpdesk import services as helpdesk
+from helpdesk.events import Verb
 
 from . import outgoing
 from .models import IncomingEndpoint, OutgoingEndpoint
@@ -31,7 +32,7 @@ def create(endpoint, actor):
     """Save a new endpoint (built by its form) with a fresh secret; returns the plain secret."""
     secret = endpoint.new_secret()
     endpoint.save()
-    helpdesk.record(None, actor, "webhook_created", kind=kind_of(endpoint), name=endpoint.name)
+    helpdesk.record(None, actor, Verb.WEBHOOK_CREATED, kind=kind_of(endpoint), name=endpoint.name)
     return secret
 
 
@@ -40,7 +41,7 @@ def rotate_secret(endpoint, actor):
     """A new secret; the old one stops working at once. Returns the plain new secret."""
     secret = endpoint.new_secret()
     endpoint.save(update_fields=["encrypted_secret"])
-    helpdesk.record(None, actor, "webhook_secret_rotated", kind=kind_of(endpoint), name=endpoint.name)
+    helpdesk.record(None, actor, Verb.WEBHOOK_SECRET_ROTATED, kind=kind_of(endpoint), name=endpoint.name)
     return secret
 
 
@@ -48,19 +49,19 @@ def rotate_secret(endpoint, actor):
 def set_enabled(endpoint, enabled, actor):
     endpoint.enabled = enabled
     endpoint.save(update_fields=["enabled"])
-    helpdesk.record(None, actor, "webhook_enabled" if enabled else "webhook_disabled",
+    helpdesk.record(None, actor, Verb.WEBHOOK_ENABLED if enabled else Verb.WEBHOOK_DISABLED,
                     kind=kind_of(endpoint), name=endpoint.name)
 
 
 @transaction.atomic
 def delete(endpoint, actor):
-    helpdesk.record(None, actor, "webhook_deleted", kind=kind_of(endpoint), name=endpoint.name)
+    helpdesk.record(None, actor, Verb.WEBHOOK_DELETED, kind=kind_of(endpoint), name=endpoint.name)
     endpoint.delete()
 
 
 @transaction.atomic
 def replay(delivery, actor):
     copy = outgoing.replay(delivery)
-    helpdesk.record(None, actor, "webhook_replayed", name=delivery.endpoint.name, event_type=delivery.event_type,
+    helpdesk.record(None, actor, Verb.WEBHOOK_REPLAYED, name=delivery.endpoint.name, event_type=delivery.event_type,
                     delivery=str(delivery.pk))
     return copy

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from helpdesk.forms import object_id
+from helpdesk.events import WEBHOOK_VERBS
 from helpdesk.models import Event
 from helpdesk.views.common import admin_required
 
@@ -50,7 +51,7 @@ def settings_page(request):
         "incoming_form": IncomingEndpointForm(prefix="in"),
         "outgoing_form": OutgoingEndpointForm(prefix="out"),
         "new_secret": request.session.pop(SECRET_SESSION_KEY, None),
-        "history": Event.objects.filter(ticket=None, verb__startswith="webhook_").select_related("actor").order_by("-created_at")[:10],
+        "history": Event.objects.filter(ticket=None, verb__in=WEBHOOK_VERBS).select_related("actor").order_by("-created_at")[:10],
     }
     status = 200
     if request.method == "POST":

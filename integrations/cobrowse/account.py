@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from helpdesk import secret_store
 from helpdesk import services as helpdesk
+from helpdesk.events import Verb
 
 from .models import AccountSettings, SigningKey
 
@@ -152,7 +153,7 @@ def generate_key(actor):
     with transaction.atomic():
         key = SigningKey.objects.create(key_id=key_id, public_pem=public_pem,
                                         sealed_private_pem=secret_store.seal(private_pem), created_by=actor)
-        helpdesk.record(None, actor, "signing_key_generated", key_id=key_id)
+        helpdesk.record(None, actor, Verb.SIGNING_KEY_GENERATED, key_id=key_id)
     return key
 
 
@@ -168,7 +169,7 @@ def activate(key, actor):
         previous = row.active_key.key_id if row.active_key else FILE_KEY_ID
         row.active_key = key
         row.save(update_fields=["active_key", "updated_at"])
-        helpdesk.record(None, actor, "signing_key_activated", key_id=key.key_id, previous=previous)
+        helpdesk.record(None, actor, Verb.SIGNING_KEY_ACTIVATED, key_id=key.key_id, previous=previous)
     changed()
     key.refresh_from_db()
     return key
@@ -179,7 +180,7 @@ def discard_key(key, actor):
     with transaction.atomic():
         deleted, _ = SigningKey.objects.filter(pk=key.pk, state=SigningKey.State.PENDING).delete()
         if deleted:
-            helpdesk.record(None, actor, "signing_key_discarded", key_id=key.key_id)
+            helpdesk.record(None, actor, Verb.SIGNING_KEY_DISCARDED, key_id=key.key_id)
     return bool(deleted)
 
 
@@ -191,6 +192,6 @@ def save_settings(actor, *, api, license_key):
         if before != after:
             row.api, row.license_key, row.updated_by = api, license_key, actor
             row.save()
-            helpdesk.record(None, actor, "cobrowse_settings_changed", before=before, after=after)
+            helpdesk.record(None, actor, Verb.COBROWSE_SETTINGS_CHANGED, before=before, after=after)
     changed()
     return row

@@ -45,10 +45,13 @@ class SessionLink(models.Model):
     remote_control = models.CharField(max_length=20, default="off")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)  # first seen active: a session's length starts here
     tagged_at = models.DateTimeField(null=True, blank=True)
     # Set when the helpdesk decides the session must end (ticket or chat closed); the end task
     # and the reconciler keep trying until ended_at is set.
     end_requested_at = models.DateTimeField(null=True, blank=True)
+    # The cause it ends with (a key of events.ENDED_BY) when the helpdesk asked for the end.
+    end_reason = models.CharField(max_length=30, blank=True)
     end_attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -124,7 +124,7 @@ def linked_ticket(session):
 
 
 def record_watch(ticket, supervisor, session_id, verb):
-    """A supervisor started ("cobrowse_watch_started") or stopped ("cobrowse_watch_left") watching."""
+    """A supervisor started (Verb.COBROWSE_WATCH_STARTED) or stopped (Verb.COBROWSE_WATCH_LEFT) watching."""
     if ticket is None:
         return
     with transaction.atomic():

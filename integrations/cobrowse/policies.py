@@ -14,6 +14,7 @@ from django.db import transaction
 
 from helpdesk import json_input
 from helpdesk import services as helpdesk
+from helpdesk.events import Verb
 
 from .models import JwtPolicy
 
@@ -113,7 +114,7 @@ def save(team, actor, *, policy, enabled):
         current = current or JwtPolicy(team=team)
         current.policy, current.enabled, current.updated_by = policy, enabled, actor
         current.save()
-        helpdesk.record(None, actor, "policy_changed", team=team.name, team_id=team.pk, before=before, after=after)
+        helpdesk.record(None, actor, Verb.POLICY_CHANGED, team=team.name, team_id=team.pk, before=before, after=after)
     return current
 
 
@@ -122,6 +123,6 @@ def remove(team, actor):
         current = JwtPolicy.objects.select_for_update().filter(team=team).first()
         if current is None:
             return
-        helpdesk.record(None, actor, "policy_removed", team=team.name, team_id=team.pk,
+        helpdesk.record(None, actor, Verb.POLICY_REMOVED, team=team.name, team_id=team.pk,
                         before={"policy": current.policy, "enabled": current.enabled})
         current.delete()

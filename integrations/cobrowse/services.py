@@ -8,17 +8,19 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk import services as helpdesk
+from helpdesk.events import Verb
 from helpdesk.models import Ticket
 from helpdesk.ops import metrics
 
 from . import account, tokens
 from .client import CobrowseClient, CobrowseError, Forbidden, NotConfigured, NotFound, SESSION_ID_RE, Unavailable
+from .events import CAUSE_OF_ENDED_REASON
 from .models import SessionLink
 
 log = logging.getLogger(__name__)
@@ -157,6 +159,8 @@ def _apply(link, session):
     device = session.get("device") or {}
     link.device_name = (device.get("device") or device.get("app_name") or "")[:200]
     link.updated_at = timezone.now()
+    if link.state == SessionLink.State.ACTIVE and link.activated_at is None:
+        link.activated_at = link.updated_at
     if link.state == SessionLink.State.ENDED and link.ended_at is None:
         link.ended_at = timezone.now()
         if link.end_requested_at is not None:  # observed once committed: a rolled-back end did not happen
@@ -189,6 +193,13 @@ def link_session(ticket, agent, session_id, *, confirmed=False):
     """
     session = _fetch_for_agent(agent, session_id)
     reason = _link_check(ticket, agent, session, confirmed)
+    try:
+        return _link(ticket, agent, session, reason)
+    except IntegrityError:  # the same session reported twice at once: the other report linked it
+        return _link(ticket, agent, session, reason)
+
+
+def _link(ticket, agent, session, reason):
     with transaction.atomic():
         existing = SessionLink.objects.select_for_update().filter(session_id=session["id"]).first()
         if existing and existing.ticket_id != ticket.pk:
@@ -202,8 +213,10 @@ def link_session(ticket, agent, session_id, *, confirmed=False):
         _apply(link, session)
         link.save()
         if reason:
-            helpdesk.record(ticket, agent, "cobrowse_link_confirmed", session_id=link.session_id, reason=reason)
-        helpdesk.record(ticket, agent, "cobrowse_linked", session_id=link.session_id, state=link.state)
+            helpdesk.record(ticket, agent, Verb.COBROWSE_LINK_CONFIRMED, session_id=link.session_id, reason=reason)
+        helpdesk.record(ticket, agent, Verb.COBROWSE_LINKED, session_id=link.session_id, state=link.state)
+        if link.state == SessionLink.State.AUTHORIZING:
+            helpdesk.record(ticket, agent, Verb.COBROWSE_CONSENT_ASKED, session_id=link.session_id)
         from .tasks import tag_session  # tasks import this module
 
         tag_session.enqueue(link.pk)
@@ -214,29 +227,66 @@ def link_session(ticket, agent, session_id, *, confirmed=False):
 
 
 def record_session_update(ticket, agent, session_id):
-    """The agent's page saw the session change: re-read it and store the new state."""
-    link = SessionLink.objects.filter(ticket=ticket, session_id=session_id).first()
-    if link is None:
+    """The agent's page saw the session change: re-read it, store the new state and record what
+    changed, once: the link is locked while it is compared, so two reports of the same change
+    arriving together record one event."""
+    if not SessionLink.objects.filter(ticket=ticket, session_id=session_id).exists():
         return link_session(ticket, agent, session_id)[0]
     session = _fetch_for_agent(agent, session_id)
-    before = (link.state, link.full_device, link.remote_control, link.device_name)
     with transaction.atomic():
+        link = SessionLink.objects.select_for_update().get(ticket=ticket, session_id=session_id)
+        before = (link.state, link.full_device, link.remote_control, link.device_name)
         _apply(link, session)
         link.save()
-        after = (link.state, link.full_device, link.remote_control, link.device_name)
-        if after != before:
-            helpdesk.record(ticket, agent, "cobrowse_updated", session_id=session_id, state=link.state,
-                            full_device=link.full_device, remote_control=link.remote_control)
+        if (link.state, link.full_device, link.remote_control, link.device_name) != before:
+            for verb, data in transitions(before, link, session):
+                helpdesk.record(ticket, agent, verb, session_id=session_id, **data)
             _panel_changed(ticket)
     return link
 
 
+def transitions(before, link, session):
+    """The events a change of a linked session makes: (verb, data) pairs, in the order they happened."""
+    state, full_device, remote_control, _ = before
+    State = SessionLink.State
+    changes = []
+    if link.state != state:
+        if link.state == State.AUTHORIZING:
+            changes.append((Verb.COBROWSE_CONSENT_ASKED, {}))
+        elif link.state == State.ACTIVE:
+            changes.append((Verb.COBROWSE_CONSENT_ALLOWED if state == State.AUTHORIZING else Verb.COBROWSE_ACTIVE, {}))
+        elif link.state == State.ENDED:
+            if state == State.AUTHORIZING and session.get("ended_reason") == "device_ended":
+                changes.append((Verb.COBROWSE_CONSENT_DECLINED, {}))
+            changes.append((Verb.COBROWSE_ENDED, {"cause": end_cause(link, session)}))
+    if link.state != State.ENDED:  # an end resets both to off: that stops nothing by itself
+        for feature, old, new in (("full_device", full_device, link.full_device),
+                                  ("remote_control", remote_control, link.remote_control)):
+            step = {"requested": "REQUESTED", "rejected": "DECLINED",
+                    "on": "ALLOWED" if old == "requested" else None, "off": "STOPPED" if old == "on" else None}
+            if old != new and step.get(new):
+                changes.append((Verb[f"COBROWSE_{feature.upper()}_{step[new]}"], {}))
+    return changes
+
+
+def end_cause(link, session):
+    """Why a linked session ended (a key of events.ENDED_BY): the helpdesk's own reason when it
+    asked for the end, else what the service says."""
+    return link.end_reason or CAUSE_OF_ENDED_REASON.get(session.get("ended_reason"), "elsewhere")
+
+
+# Tools whose effect is a change of the session: recorded as that change once it is seen.
+SESSION_CHANGING_TOOLS = {"full_device", "remote_control", "end"}
+
+
 def record_tool(ticket, agent, session_id, tool):
-    helpdesk.record(ticket, agent, "cobrowse_tool", session_id=session_id, tool=tool)
+    if tool in SESSION_CHANGING_TOOLS:
+        return record_session_update(ticket, agent, session_id)
+    helpdesk.record(ticket, agent, Verb.COBROWSE_TOOL, session_id=session_id, tool=tool)
 
 
 def record_left(ticket, agent, session_id):
-    helpdesk.record(ticket, agent, "cobrowse_left", session_id=session_id)
+    helpdesk.record(ticket, agent, Verb.COBROWSE_LEFT, session_id=session_id)
 
 
 def _panel_changed(ticket):
@@ -245,11 +295,17 @@ def _panel_changed(ticket):
 
 # --- ending --------------------------------------------------------------------------------
 
+# Why the helpdesk asked for an end, as the cause the session ended with (events.ENDED_BY).
+END_REASONS = {"reconcile": "repair"}
+
+
 def _request_end(link, *, reason):
     from .tasks import end_session
 
-    SessionLink.objects.filter(pk=link.pk, end_requested_at__isnull=True).update(end_requested_at=timezone.now())
-    helpdesk.record(link.ticket, None, "cobrowse_end_requested", session_id=link.session_id, reason=reason)
+    link.end_reason = END_REASONS.get(reason, reason)
+    SessionLink.objects.filter(pk=link.pk, end_requested_at__isnull=True).update(
+        end_requested_at=timezone.now(), end_reason=link.end_reason)
+    helpdesk.record(link.ticket, None, Verb.COBROWSE_END_REQUESTED, session_id=link.session_id, reason=reason)
     _panel_changed(link.ticket)
     end_session.enqueue(link.pk)
 
@@ -284,7 +340,7 @@ def try_end(link_id):
         SessionLink.objects.filter(pk=link.pk).update(last_error=exc.message[:300])
         _panel_changed(link.ticket)
         if link.end_attempts in (1, 5) or link.end_attempts % 20 == 0:
-            helpdesk.record(link.ticket, None, "cobrowse_end_failed", session_id=link.session_id,
+            helpdesk.record(link.ticket, None, Verb.COBROWSE_END_FAILED, session_id=link.session_id,
                             attempt=link.end_attempts, error=exc.message)
         return end_backoff(link.end_attempts)
     with transaction.atomic():
@@ -296,7 +352,8 @@ def try_end(link_id):
             return end_backoff(link.end_attempts)
         link.last_error = ""
         link.save()
-        helpdesk.record(link.ticket, None, "cobrowse_ended", session_id=link.session_id, attempts=link.end_attempts)
+        helpdesk.record(link.ticket, None, Verb.COBROWSE_ENDED, session_id=link.session_id, attempts=link.end_attempts,
+                        cause=end_cause(link, session))
         _panel_changed(link.ticket)
     return None
 
@@ -321,15 +378,15 @@ def tag(link_id):
         # Ended sessions cannot be changed; a policy may forbid it. Record it and stop.
         log.warning("Tagging co-browse session %s (link %s, ticket %s) refused, giving up: %s",
                     link.session_id, link.pk, link.ticket_id, exc.message)
-        helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=exc.message)
+        helpdesk.record(link.ticket, None, Verb.COBROWSE_TAG_FAILED, session_id=link.session_id, error=exc.message)
         return None
     except tokens.NoPolicy as exc:  # the team's policy was removed since the link
         log.warning("Tagging co-browse session %s (link %s, ticket %s) not possible, giving up: %s",
                     link.session_id, link.pk, link.ticket_id, exc)
-        helpdesk.record(link.ticket, None, "cobrowse_tag_failed", session_id=link.session_id, error=str(exc))
+        helpdesk.record(link.ticket, None, Verb.COBROWSE_TAG_FAILED, session_id=link.session_id, error=str(exc))
         return None
     SessionLink.objects.filter(pk=link.pk).update(tagged_at=timezone.now(), last_error="")
-    helpdesk.record(link.ticket, None, "cobrowse_tagged", session_id=link.session_id)
+    helpdesk.record(link.ticket, None, Verb.COBROWSE_TAGGED, session_id=link.session_id)
     return None
 
 
@@ -365,7 +422,8 @@ def reconcile(stale_after=timedelta(minutes=2)):
             with transaction.atomic():
                 _apply(link, session)
                 link.save()
-                helpdesk.record(link.ticket, None, "cobrowse_ended", session_id=link.session_id, elsewhere=True)
+                helpdesk.record(link.ticket, None, Verb.COBROWSE_ENDED, session_id=link.session_id, elsewhere=True,
+                                cause=end_cause(link, session))
                 _panel_changed(link.ticket)
             report["marked_ended"] += 1
     return report

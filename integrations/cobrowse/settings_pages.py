@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from helpdesk.events import Verb
 from helpdesk.models import Agent, Event, Team
 from helpdesk.services import storable_text
 from helpdesk.views.common import admin_required
@@ -16,7 +17,8 @@ from .forms import AccountForm, PolicyForm
 from .models import AccountSettings, JwtPolicy, SigningKey
 
 DEFAULT_POLICY = {"version": 3, "sessions": {}, "devices": {}, "push": {}}
-ACCOUNT_VERBS = ("cobrowse_settings_changed", "signing_key_generated", "signing_key_activated", "signing_key_discarded")
+ACCOUNT_VERBS = (Verb.COBROWSE_SETTINGS_CHANGED, Verb.SIGNING_KEY_GENERATED, Verb.SIGNING_KEY_ACTIVATED,
+                 Verb.SIGNING_KEY_DISCARDED)
 
 
 @admin_required
@@ -134,7 +136,7 @@ def policy_edit(request, team_id):
             policies.save(team, request.agent, **form.cleaned_data)
             messages.success(request, f"Policy of {team} saved. Its agents' next tokens carry it.")
             return redirect("cobrowse_policies")
-    history = (Event.objects.filter(ticket=None, verb__in=("policy_changed", "policy_removed"), data__team_id=team.pk)
+    history = (Event.objects.filter(ticket=None, verb__in=(Verb.POLICY_CHANGED, Verb.POLICY_REMOVED), data__team_id=team.pk)
                .select_related("actor").order_by("-created_at")[:10])
     context = {"settings_tab": "policies", "team": team, "form": form, "current": current,
                "preview": preview, "history": history}

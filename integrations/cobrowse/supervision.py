@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import access
+from helpdesk.events import Verb
 from helpdesk.views.common import supervisor_required
 
 from . import account, embeds, monitoring, tokens
@@ -107,7 +108,7 @@ def _start_watching(request, session_id, session):
     if session_id in watching:
         return
     ticket = monitoring.linked_ticket(session)
-    monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_started")
+    monitoring.record_watch(ticket, request.agent, session_id, Verb.COBROWSE_WATCH_STARTED)
     # What leaving records against: never an id the browser sends.
     request.session[WATCHING] = {**watching, session_id: ticket.pk if ticket else None}
 
@@ -118,7 +119,7 @@ def _stop_watching(request, session_id):
         ticket_id = watching.pop(session_id)
         request.session[WATCHING] = watching
         ticket = access.ticket_or_none(request.agent, ticket_id) if ticket_id else None
-        monitoring.record_watch(ticket, request.agent, session_id, "cobrowse_watch_left")
+        monitoring.record_watch(ticket, request.agent, session_id, Verb.COBROWSE_WATCH_LEFT)
 
 
 @require_POST

@@ -74,6 +74,9 @@ def test_agent_cobrowses_from_a_ticket_and_closing_it_ends_the_session(cobrowse_
     agent.frame_locator("#cobrowse-frame iframe").locator("[data-testid=session-ended]").wait_for()
     verbs = set(Event.objects.filter(ticket=ticket).values_list("verb", flat=True))
     assert {"cobrowse_linked", "cobrowse_tagged", "cobrowse_tool", "closed", "cobrowse_ended"} <= verbs
+    agent.reload()
+    activity = agent.locator("#ticket-events").inner_text()
+    assert "used the laser" in activity and "Session ended because the ticket was closed" in activity, activity
 
 
 def test_a_session_whose_device_cannot_be_matched_is_linked_only_when_the_agent_confirms(cobrowse_on_sandbox,

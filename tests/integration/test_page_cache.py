@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from helpdesk import services
+from helpdesk.events import Verb
 from helpdesk.chat import services as chat_services
 from helpdesk.chat.models import Chat, ChatSite
 from helpdesk.consumers import _join, _leave
@@ -54,16 +55,16 @@ def test_status_and_assignment_show_in_the_header_list_and_activity(as_alice, al
     services.change_status(ticket, "pending", alice)
     after = page(as_alice, ticket)
     assert "Set pending" not in after and "status-pending" in after
-    assert "assigned it to Bob Colleague" in after and "set the status to pending" in after
+    assert "Alice Agent assigned the ticket to Bob Colleague" in after and "Alice Agent set the status to pending" in after
     assert "Bob Colleague" in listing(as_alice) and "Printer on fire" in listing(as_alice, status="pending")
     services.change_status(ticket, "closed", alice)
-    assert "Reopen ticket" in page(as_alice, ticket) and "closed the ticket" in page(as_alice, ticket)
+    assert "Reopen ticket" in page(as_alice, ticket) and "Alice Agent closed the ticket" in page(as_alice, ticket)
 
 
 def test_new_events_show_in_the_activity(as_alice, alice, ticket):
-    assert "cobrowse tool" not in page(as_alice, ticket)
-    services.record(ticket, alice, "cobrowse_tool", session_id="s1", tool="laser")
-    assert "cobrowse tool" in page(as_alice, ticket)
+    assert "used the laser" not in page(as_alice, ticket)
+    services.record(ticket, alice, Verb.COBROWSE_TOOL, session_id="s1", tool="laser")
+    assert "Alice Agent used the laser" in page(as_alice, ticket)
 
 
 class FakeService:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.chat.demo import seed_demo_site
+from helpdesk.events import Verb
 from helpdesk.models import Agent, Conversation, Customer, Event, Message, Team, Ticket
 
 DEMO_PASSWORD = "demo1234"
@@ -132,7 +133,7 @@ class Command(BaseCommand):
                 channel=rng.choice(["email", "web", "chat"]), created_at=opened, updated_at=opened,
             )
             conversation = Conversation.objects.create(ticket=ticket, created_at=opened)
-            Event.objects.create(ticket=ticket, verb="opened", data={"channel": ticket.channel}, created_at=opened)
+            Event.objects.create(ticket=ticket, verb=Verb.OPENED, data={"channel": ticket.channel}, created_at=opened)
             at = opened
             for n in range(rng.randint(2, 6)):
                 at += timedelta(minutes=rng.randint(5, 300))
@@ -141,14 +142,14 @@ class Command(BaseCommand):
                 else:
                     author = assignee or team_agents[team_slug][0]
                     Message.objects.create(conversation=conversation, kind="agent", author=author, body=rng.choice(AGENT_LINES), created_at=at)
-                    Event.objects.create(ticket=ticket, actor=author, verb="replied", created_at=at)
+                    Event.objects.create(ticket=ticket, actor=author, verb=Verb.REPLIED, created_at=at)
             if rng.random() < 0.3:
                 at += timedelta(minutes=3)
                 author = assignee or team_agents[team_slug][0]
                 Message.objects.create(conversation=conversation, kind="note", author=author, body=rng.choice(NOTES), created_at=at)
             if status == "closed":
                 at += timedelta(minutes=30)
-                Event.objects.create(ticket=ticket, actor=assignee, verb="closed", data={"reason": "agent"}, created_at=at)
+                Event.objects.create(ticket=ticket, actor=assignee, verb=Verb.CLOSED, data={"reason": "agent"}, created_at=at)
                 ticket.closed_at = at
             ticket.updated_at = at
             ticket.save(update_fields=["updated_at", "closed_at"])
