@@ -8,15 +8,12 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from . import closing
 from .events import Verb
 from .models import Conversation, Customer, Event, Message, Ticket
 
 MAX_MESSAGE_LENGTH = 20_000
 
-# Sent inside the closing transaction when an interaction with the customer ends: the ticket
-# closes (kind="ticket") or its live chat closes (kind="chat"). Arguments: ticket, actor, kind,
-# reason. Receivers that enqueue work do it here so the work commits (or rolls back) with it.
-interaction_closed = Signal()
 # Sent on commit after any change to a ticket's thread or state, for live views; with what="thread",
 # message_id names the message added and message, where the sender has it, is that message as stored.
 ticket_changed = Signal()
@@ -27,8 +24,11 @@ class ActionError(Exception):
 
 
 def record(ticket, actor, verb, **data):
-    """Append an event; `verb` is a helpdesk.events.Verb (a free string is a ValueError)."""
-    return Event.objects.create(ticket=ticket, actor=actor, verb=Verb(verb), data=data)
+    """Append an event and run the event hooks (closing.py); `verb` is a helpdesk.events.Verb
+    (a free string is a ValueError)."""
+    event = Event.objects.create(ticket=ticket, actor=actor, verb=Verb(verb), data=data)
+    closing.event_recorded(event)
+    return event
 
 
 def _notify_changed(ticket, what, **extra):
@@ -158,7 +158,7 @@ def set_pending(ticket, actor):
 
 @transaction.atomic
 def close_ticket(ticket, actor, *, reason="agent"):
-    """The one way a ticket closes. Hooks (interaction_closed) run inside this transaction."""
+    """The one way a ticket closes; what closing does besides is in closing.py, in order."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.is_closed:
         raise ActionError("This ticket is already closed.")
@@ -168,7 +168,7 @@ def close_ticket(ticket, actor, *, reason="agent"):
     _touch(ticket, now)
     ticket.save(update_fields=["status", "closed_at", "updated_at"])
     record(ticket, actor, Verb.CLOSED, reason=reason)
-    interaction_closed.send(sender=Ticket, ticket=ticket, actor=actor, kind="ticket", reason=reason)
+    closing.interaction_closed(ticket, actor, "ticket", reason)
     _notify_changed(ticket, "header")
     return ticket
 
@@ -176,7 +176,7 @@ def close_ticket(ticket, actor, *, reason="agent"):
 def end_external_interaction(ticket, actor, *, source):
     """An interaction held elsewhere about this ticket (a call, an outside chat) ended: what is
     tied to it, such as co-browse sessions, ends too; the ticket itself stays as it is."""
-    interaction_closed.send(sender=Ticket, ticket=ticket, actor=actor, kind="external", reason=source)
+    closing.interaction_closed(ticket, actor, "external", source)
 
 
 @transaction.atomic

@@ -192,6 +192,15 @@ if REDIS_CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# What closing a ticket, a chat or an outside interaction does besides marking it closed, and what
+# recording an event does besides storing it: run in this order inside the same transaction
+# (helpdesk/closing.py tells the whole close path).
+CLOSE_HOOKS = [
+    "helpdesk.chat.services.close_chat_with_its_ticket",
+    "integrations.cobrowse.services.end_linked_sessions",
+]
+EVENT_HOOKS = ["helpdesk.webhooks.outgoing.deliver_event"]
+
 # Co-browse ends and tags have a queue and a worker of their own, so a slow webhook receiver (on
 # "default", with the chat tasks) never delays the end of a session.
 TASKS = {

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.dispatch import Signal, receiver
+from django.dispatch import Signal
 from django.utils import timezone
 
-from helpdesk import access
+from helpdesk import access, closing
 from helpdesk import services as helpdesk
 from helpdesk.events import Verb
 from helpdesk.models import Conversation, Message, Ticket
@@ -119,13 +119,13 @@ def messages_after(chat, last_id, limit=500):
 
 @transaction.atomic
 def close_chat(chat, actor, reason):
-    """The one way a chat closes: marked closed, an Event, and interaction_closed (kind="chat"),
-    whose receivers (co-browse) enqueue their work in this same transaction."""
+    """The one way a chat closes: marked closed, an Event, and the close hooks (kind "chat",
+    helpdesk/closing.py), which enqueue their work in this same transaction."""
     chat = Chat.objects.select_for_update().select_related("conversation__ticket", "site").get(pk=chat.pk)
     if chat.is_closed:
         raise ActionError("This chat is already closed.")
     _mark_closed(chat, actor, reason)
-    helpdesk.interaction_closed.send(sender=Chat, ticket=chat.ticket, actor=actor, kind="chat", reason=reason)
+    closing.interaction_closed(chat.ticket, actor, "chat", reason)
     return chat
 
 
@@ -138,9 +138,9 @@ def _mark_closed(chat, actor, reason):
     _notify(chat, "closed")
 
 
-@receiver(helpdesk.interaction_closed)
-def _close_chat_with_its_ticket(sender, ticket, actor, kind, reason, **kwargs):
-    """A closed ticket closes its open chat too (the ticket's own signal already ran)."""
+def close_chat_with_its_ticket(ticket, actor, kind, reason):
+    """A close hook (closing.py): a closed ticket closes its open chat too, without running the
+    close hooks again (the ticket's already run)."""
     if kind != "ticket":
         return
     for chat in Chat.objects.select_for_update().select_related("conversation__ticket", "site").filter(

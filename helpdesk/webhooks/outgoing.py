@@ -10,13 +10,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from helpdesk import outbound
 from helpdesk.events import Verb
-from helpdesk.models import Event
 from helpdesk.ops import metrics
 
 from . import signing
@@ -60,14 +57,14 @@ def payload_of(event, event_type):
     return {"id": f"evt_{event.pk}", "type": event_type, "created_at": event.created_at.isoformat(), "data": data}
 
 
-@receiver(post_save, sender=Event)
-def _deliver_event(sender, instance, created, **kwargs):
-    event_type = EVENT_OF_VERB.get(instance.verb)
-    if not created or event_type is None or instance.ticket_id is None:
+def deliver_event(event):
+    """An event hook (helpdesk/closing.py): a delivery for each endpoint that asked for this event."""
+    event_type = EVENT_OF_VERB.get(event.verb)
+    if event_type is None or event.ticket_id is None:
         return
     endpoints = [e for e in OutgoingEndpoint.objects.filter(enabled=True) if event_type in e.events]
     if endpoints:
-        payload = payload_of(instance, event_type)
+        payload = payload_of(event, event_type)
         for endpoint in endpoints:
             enqueue(Delivery.objects.create(endpoint=endpoint, event_type=event_type, payload=payload))
 

@@ -9,7 +9,7 @@ class CobrowseConfig(AppConfig):
     def ready(self):
         from helpdesk import auth_backend, fragments
 
-        from . import events, services  # noqa: F401  (sentences of its verbs; the interaction_closed receiver)
+        from . import events  # noqa: F401  (the sentences of its verbs)
 
         auth_backend.select_with_user("agent__team__cobrowse_policy")  # the agent token's policy
 

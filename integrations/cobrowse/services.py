@@ -9,7 +9,6 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -310,9 +309,9 @@ def _request_end(link, *, reason):
     end_session.enqueue(link.pk)
 
 
-@receiver(helpdesk.interaction_closed)
-def end_linked_sessions(sender, ticket, actor, kind, reason, **kwargs):
-    """The ticket or its chat closed: end every live linked session, in the same transaction."""
+def end_linked_sessions(ticket, actor, kind, reason):
+    """A close hook (helpdesk/closing.py): the ticket, its chat or an outside interaction about it
+    ended, so every live linked session gets an end request, in the same transaction."""
     for link in SessionLink.objects.live().filter(ticket=ticket, end_requested_at__isnull=True).select_related("ticket"):
         _request_end(link, reason=f"{kind}_closed")
 

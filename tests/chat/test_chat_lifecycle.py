@@ -38,19 +38,25 @@ def verbs(ticket):
     return list(Event.objects.filter(ticket=ticket).values_list("verb", flat=True))
 
 
-def test_agent_closes_the_chat_with_an_event_and_the_interaction_closed_signal(world, client):
+SEEN = []
+
+
+def seen_hook(ticket, actor, kind, reason):
+    chat = Chat.objects.get(conversation__ticket=ticket)
+    SEEN.append((ticket.pk, actor, kind, reason, chat.state))
+
+
+def broken_hook(**kwargs):
+    raise RuntimeError("hook failed")
+
+
+def test_agent_closes_the_chat_with_an_event_and_the_close_hooks(world, client, settings):
     shop, alice, chat = world
-    seen = []
-
-    def hook(sender, ticket, actor, kind, reason, **kw):
-        seen.append((ticket.pk, actor, kind, reason, Chat.objects.get(pk=chat.pk).state))
-
-    helpdesk.interaction_closed.connect(hook)
-    try:
-        client.force_login(alice.user)
-        response = client.post(f"/chats/{chat.pk}/close/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-panel")
-    finally:
-        helpdesk.interaction_closed.disconnect(hook)
+    seen = SEEN
+    seen.clear()
+    settings.CLOSE_HOOKS = [*settings.CLOSE_HOOKS, "tests.chat.test_chat_lifecycle.seen_hook"]
+    client.force_login(alice.user)
+    response = client.post(f"/chats/{chat.pk}/close/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chat-panel")
     assert response.status_code == 200 and "Closed" in response.content.decode()
     chat.refresh_from_db()
     assert chat.state == "closed" and chat.closed_at and chat.close_reason == "agent"
@@ -61,18 +67,11 @@ def test_agent_closes_the_chat_with_an_event_and_the_interaction_closed_signal(w
     assert client.post(f"/chats/{chat.pk}/close/").status_code == 302  # already closed: refused politely
 
 
-def test_a_failing_interaction_closed_receiver_rolls_the_close_back(world):
+def test_a_failing_close_hook_rolls_the_chat_close_back(world, settings):
     shop, alice, chat = world
-
-    def broken(**kwargs):
-        raise RuntimeError("receiver failed")
-
-    helpdesk.interaction_closed.connect(broken)
-    try:
-        with pytest.raises(RuntimeError):
-            services.close_chat(chat, alice, "agent")
-    finally:
-        helpdesk.interaction_closed.disconnect(broken)
+    settings.CLOSE_HOOKS = [*settings.CLOSE_HOOKS, "tests.chat.test_chat_lifecycle.broken_hook"]
+    with pytest.raises(RuntimeError):
+        services.close_chat(chat, alice, "agent")
     chat.refresh_from_db()
     assert chat.state == "waiting" and "chat_closed" not in verbs(chat.ticket)
 

@@ -172,7 +172,7 @@ def test_session_without_a_device_needs_confirmation_and_the_confirmation_is_rec
     assert event.actor == agent and event.data == {"session_id": sid, "reason": "no_device"}
     assert verbs(ticket).count("cobrowse_linked") == 1
     page = client.get(f"/tickets/{ticket.pk}/").content.decode()
-    assert "linked a co-browse session whose device could not be matched to the customer (no device)" in page
+    assert "Alice Agent confirmed a session whose device could not be matched to Carla (no device had joined it yet)" in page
 
     # Confirming again, or the page reporting it again, links nothing new and records nothing more.
     assert confirm(client, ticket, sid).json()["created"] is False

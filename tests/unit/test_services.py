@@ -51,36 +51,33 @@ def test_oversized_reply_is_refused(support, alice):
         services.reply(ticket, alice, "x" * (services.MAX_MESSAGE_LENGTH + 1))
 
 
-def test_closing_writes_closed_at_and_an_event_and_fires_the_hook(support, alice):
+SEEN = []
+
+
+def seen_hook(ticket, actor, kind, reason):
+    SEEN.append((ticket.pk, ticket.status, actor, kind, reason))
+
+
+def broken_hook(**kwargs):
+    raise RuntimeError("hook failed")
+
+
+def test_closing_writes_closed_at_and_an_event_and_runs_the_close_hooks_in_order(support, alice, settings):
     ticket = f.ticket(support)
-    seen = []
-
-    def hook(sender, ticket, actor, kind, reason, **kwargs):
-        seen.append((ticket.pk, ticket.status, actor, kind, reason))
-
-    services.interaction_closed.connect(hook)
-    try:
-        services.close_ticket(ticket, alice)
-    finally:
-        services.interaction_closed.disconnect(hook)
+    SEEN.clear()
+    settings.CLOSE_HOOKS = [*settings.CLOSE_HOOKS, "tests.unit.test_services.seen_hook"]
+    services.close_ticket(ticket, alice)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.CLOSED and ticket.closed_at is not None
-    assert seen == [(ticket.pk, "closed", alice, "ticket", "agent")]
+    assert SEEN == [(ticket.pk, "closed", alice, "ticket", "agent")]
     assert verbs(ticket)[-1] == "closed"
 
 
-def test_a_failing_close_hook_rolls_the_close_back(support, alice):
+def test_a_failing_close_hook_rolls_the_close_back(support, alice, settings):
     ticket = f.ticket(support)
-
-    def broken(**kwargs):
-        raise RuntimeError("hook failed")
-
-    services.interaction_closed.connect(broken)
-    try:
-        with pytest.raises(RuntimeError):
-            services.close_ticket(ticket, alice)
-    finally:
-        services.interaction_closed.disconnect(broken)
+    settings.CLOSE_HOOKS = [*settings.CLOSE_HOOKS, "tests.unit.test_services.broken_hook"]
+    with pytest.raises(RuntimeError):
+        services.close_ticket(ticket, alice)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
     assert "closed" not in verbs(ticket)
