@@ -156,3 +156,12 @@ def test_events_are_append_only(support):
     with pytest.raises(TypeError):
         Event.objects.filter(ticket=ticket).update(verb="x")
     assert Event.objects.get(ticket=ticket).verb == "opened"
+
+
+def test_a_close_hook_that_cannot_be_imported_fails_the_system_check(settings):
+    from django.core.checks import run_checks
+
+    assert not [e for e in run_checks() if e.id == "helpdesk.E001"]
+    settings.CLOSE_HOOKS = [*settings.CLOSE_HOOKS, "integrations.cobrowse.services.end_linkd_sessions"]
+    errors = [e for e in run_checks() if e.id == "helpdesk.E001"]
+    assert len(errors) == 1 and "end_linkd_sessions" in errors[0].msg
