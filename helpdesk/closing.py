@@ -21,8 +21,8 @@ After the commit:
 4. the task worker runs each end task (integrations.cobrowse.tasks.end_session): it ends the
    session through Cobrowse's REST API, retrying with a backoff while Cobrowse is unavailable,
    and records the end (Verb.COBROWSE_ENDED, with its cause); it also sends the webhook deliveries;
-5. the repair job (integrations.cobrowse.tasks.reconcile) re-enqueues ends a stopped worker left
-   behind and ends sessions still live on closed tickets.
+5. the repair job (manage.py cobrowse_reconcile, integrations.cobrowse.services.reconcile)
+   re-enqueues ends a stopped worker left behind and ends sessions still live on closed tickets.
 
 The hooks are named in settings, not imported here, so the helpdesk core imports no app.
 """
