@@ -3,16 +3,17 @@
 from functools import wraps
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk import access, json_input
 from helpdesk.views.common import agent_required
 
-from . import services, tokens
+from . import devices, services, tokens
 from .client import SESSION_ID_RE, CobrowseError, NotConfigured
 
 BRIDGE_EVENTS = {"session.loaded", "session.updated", "tool", "left"}
@@ -45,25 +46,45 @@ def _json_when_unavailable(view):
     return wrapper
 
 
+PANEL_ERRORS = (CobrowseError, ImproperlyConfigured, tokens.NoPolicy)  # the last two: no usable signing key, deny mode
+
+
+def _panel_error(exc):
+    return exc.message if isinstance(exc, CobrowseError) else str(exc)
+
+
 @require_GET
 @agent_required
 def panel(request, ticket_id):
     """The customer's devices and sessions, fetched from Cobrowse with the agent's token.
 
     Loaded by htmx after the page is shown, so a slow or absent service never blocks a render.
+    Devices: the day's window, then as many older pages as the card had open (`older`); with a
+    cursor (`before`), only the next page of older devices. devices.py says what is asked.
     """
     ticket = access.ticket_or_404(request.agent, ticket_id)
-    client = services.agent_client(request.agent)
-    context = {"ticket": ticket, "devices": [], "sessions": [], "error": None}
     try:
-        context["devices"] = client.list_devices(filter_user_id=ticket.customer.user_id, limit=20)
+        cursor = devices.Cursor.from_query(request.GET)
+    except ValueError:
+        return HttpResponseBadRequest("That is not a page of this device list.", content_type="text/plain")
+    client = services.agent_client(request.agent)
+    user_id = ticket.customer.user_id
+    if cursor is not None:
+        context = {"ticket": ticket, "page": None, "cursor": cursor, "error": None, "control": True}
+        try:
+            context["page"] = devices.older_page(client, user_id, cursor)
+        except PANEL_ERRORS as exc:
+            context["error"] = _panel_error(exc)
+        return render(request, "cobrowse/_device_page.html", context)
+    context = {"ticket": ticket, "window": None, "devices": [], "sessions": [], "error": None}
+    try:
+        window = devices.window(client, user_id, timezone.now(), devices.older_pages_shown(request.GET))
+        context.update(window=window, devices=window.recent.devices)
         context["sessions"] = client.list_sessions(
-            filter_user_id=ticket.customer.user_id, state=["pending", "authorizing", "active"], limit=20
+            filter_user_id=user_id, state=["pending", "authorizing", "active"], limit=20
         )
-    except CobrowseError as exc:
-        context["error"] = exc.message
-    except (ImproperlyConfigured, tokens.NoPolicy) as exc:  # no usable signing key, or deny mode
-        context["error"] = str(exc)
+    except PANEL_ERRORS as exc:
+        context["error"] = _panel_error(exc)
     return render(request, "cobrowse/_devices.html", context)
 
 
@@ -92,7 +113,7 @@ def bridge(request, ticket_id):
                 tool = report["tool"]
                 if tool is None:
                     return _error(f"tool is required; one of {', '.join(sorted(TOOLS))}.", 400)
-                services.record_tool(ticket, request.agent, session_id, tool)
+                link = services.record_tool(ticket, request.agent, session_id, tool) or link
             else:
                 services.record_left(ticket, request.agent, session_id)
     except services.NeedsConfirmation as exc:

@@ -193,14 +193,30 @@
     });
   }
   async function follow() {
+    // Online devices first: presence is known here only (not from REST); the server's order
+    // (newest first, data-rank) is kept within online and offline devices.
+    function onlineFirst() {
+      const list = document.querySelector("#cobrowse-devices .device-window ul");
+      if (!list) return;
+      const online = function (li) { return li.querySelector('.presence[data-online="true"]') ? 0 : 1; };
+      Array.from(list.children)
+        .sort(function (a, b) { return online(a) - online(b) || a.dataset.rank - b.dataset.rank; })
+        .forEach(function (li) { list.appendChild(li); });
+    }
+    onlineFirst();
     try {
       const filter = { filter_user_id: cfg.customerUserId };
-      const devices = await cobrowse.devices.list(filter);
+      // The window the card shows (the panel says which): presence is followed for those
+      // devices, not for every device the customer ever used. None until the panel has loaded.
+      const shown = document.querySelector("#cobrowse-devices [data-seen-after]");
+      const devices = shown ? await cobrowse.devices.list(Object.assign({
+        seen_after: new Date(shown.dataset.seenAfter), limit: Number(shown.dataset.limit),
+      }, filter)) : [];
       devices.forEach(function (device) {
         if (followed.has("d:" + device.id)) return;
         followed.add("d:" + device.id);
         devicesSeen.set(device.id, device);
-        device.on("updated", function (d) { markPresence(d); refreshPanel(); });
+        device.on("updated", function (d) { markPresence(d); onlineFirst(); refreshPanel(); });
         device.subscribe();
       });
       const sessions = await cobrowse.sessions.list(Object.assign({ state: ["pending", "authorizing", "active"] }, filter));

@@ -105,4 +105,4 @@ def test_a_session_whose_device_cannot_be_matched_is_linked_only_when_the_agent_
     confirmed = Event.objects.get(ticket=ticket, verb="cobrowse_link_confirmed")
     assert confirmed.actor == alice and confirmed.data["reason"] == "device_without_user_id"
     agent.reload()
-    agent.wait_for_selector("#ticket-events >> text=could not be matched to the customer")
+    agent.wait_for_selector("#ticket-events >> text=could not be matched to Carla Customer")
