@@ -120,6 +120,7 @@ users="$(sed -n 2p <<<"$facts")"
 seeded=false
 if [ "${PROD_SEED_DEMO:-}" = true ] || { $LOCAL && [ "$users" = 0 ] && [ "${PROD_SEED_DEMO:-}" != false ]; }; then
   "$PY" manage.py seed_demo --force
+  "$PY" manage.py cobrowse_seed_demo --force
   seeded=true
 fi
 

@@ -58,6 +58,7 @@ fi
 "$PY" manage.py collectstatic --no-input -v0
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py seed_demo
+"$PY" manage.py cobrowse_seed_demo
 # Two task workers: co-browse ends and tags on their own, so a slow webhook receiver never delays them.
 "$PY" manage.py task_worker --queue-name cobrowse --no-reload -v0 &
 pids+=($!)

@@ -82,3 +82,24 @@ def test_the_demo_chat_page_is_served_when_chat_demo_page_is_on(client, settings
 def test_the_demo_chat_page_is_404_without_the_demo_site(client, settings):
     settings.CHAT_DEMO_PAGE = True
     assert client.get("/demo/chat/").status_code == 404
+
+
+def test_the_demo_co_browse_history_reads_and_is_seeded_once(settings):
+    from helpdesk.events import Verb
+    from helpdesk.models import Event
+    from integrations.cobrowse.models import SessionLink
+
+    seed("--force")
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("cobrowse_seed_demo", stdout=io.StringIO())
+    call_command("cobrowse_seed_demo", "--force", stdout=io.StringIO())
+    links = SessionLink.objects.all()
+    assert 10 <= links.count() <= 40 and not links.exclude(state="ended").exists()
+    assert not links.filter(ended_at__isnull=True).exists()
+    ended = Event.objects.filter(verb=Verb.COBROWSE_ENDED)
+    assert ended.count() == links.count() and not ended.filter(data__cause__isnull=True).exists()
+    assert all("_" not in e.sentence for e in Event.objects.filter(verb__startswith="cobrowse_"))
+    before = Event.objects.count()
+    call_command("cobrowse_seed_demo", "--force", stdout=io.StringIO())
+    assert Event.objects.count() == before and SessionLink.objects.count() == links.count()
