@@ -204,7 +204,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"])]
+        indexes = [models.Index(fields=["ticket", "created_at"]), models.Index(fields=["verb", "created_at"])]
 
     def __str__(self):
         return f"{self.verb} on ticket #{self.ticket_id}"

@@ -11,3 +11,5 @@ echo "== chat fan-out to 50 agent websockets =="
 .venv/bin/python -m bench.fanout
 echo "== idle websockets held by one daphne process =="
 .venv/bin/python -m bench.connections
+echo "== co-browse insights over 100,000 events =="
+.venv/bin/python -m bench.insights

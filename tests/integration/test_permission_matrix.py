@@ -57,6 +57,7 @@ HTTP = {
     ("cobrowse_confirm", "GET"):                    (405,      405,      405,        405,        405),
     ("cobrowse_confirm", "POST"):                   (LOGIN,    409,      404,        409,        409),  # Cobrowse down
     ("supervisor_sessions", "GET"):                 (LOGIN,    403,      403,        200,        200),
+    ("supervisor_insights", "GET"):                 (LOGIN,    403,      403,        200,        200),
     ("supervisor_watch", "GET"):                    (LOGIN,    403,      403,        503,        503),
     ("supervisor_watch", "POST"):                   (LOGIN,    403,      403,        302,        302),
     ("supervisor_watch_token", "GET"):              (405,      405,      405,        405,        405),
