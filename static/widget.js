@@ -84,7 +84,7 @@
   var endBtn = el("button", "hdw-end", "End chat"); endBtn.type = "button";
   var hideBtn = el("button", "hdw-x", "–"); hideBtn.type = "button"; hideBtn.setAttribute("aria-label", "Minimise chat");
   head.append(title, status, endBtn, hideBtn);
-  var list = el("ol", "hdw-list"); list.setAttribute("aria-live", "polite");
+  var list = el("ol", "hdw-list"); list.setAttribute("aria-live", "polite"); list.setAttribute("aria-relevant", "additions");
   var errorLine = el("p", "hdw-error"); errorLine.setAttribute("role", "alert");
   var form = el("form", "hdw-form");
   var input = el("textarea", "hdw-input"); input.rows = 2; input.placeholder = "Type a message…"; input.setAttribute("aria-label", "Message");

@@ -109,12 +109,16 @@
     const state = s ? s.state || "loaded" : "connecting";
     stateBadge.textContent = state + (s && s.full_device === "on" ? " · full device" : "") + (s && s.remote_control === "on" ? " · remote control" : "");
     stateBadge.className = "badge session-" + state;
+    const focused = viewer.contains(document.activeElement);
     viewer.querySelectorAll("[data-needs-session] button").forEach(function (b) { b.disabled = !s || s.state !== "active"; });
+    // A button disabled under the keyboard's focus (End, once the session ended) would drop it to the page.
+    if (focused && (!viewer.contains(document.activeElement) || document.activeElement.disabled)) viewer.focus();
   }
 
   async function open(url) {
     close(false);
     viewer.hidden = false;
+    viewer.focus();  // the keyboard's next Tab is the session's toolbar, not the rest of the page
     showState(null);
     say("");
     const frame = document.createElement("iframe");
@@ -140,6 +144,7 @@
 
   function close(reportLeft) {
     if (reportLeft && session && session.state !== "ended") report({ event: "left", session_id: session.id });
+    if (viewer.contains(document.activeElement)) card.querySelector("[data-cobrowse-open]").focus();
     if (ctx) ctx.destroy();
     ctx = null; session = null;
     frameBox.textContent = "";
