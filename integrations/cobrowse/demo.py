@@ -52,9 +52,13 @@ def _past_session(rng, ticket, agent):
             events += [(agent, Verb[f"COBROWSE_{feature}_REQUESTED"], {}, at),
                        (agent, Verb[f"COBROWSE_{feature}_{answer}"], {}, at + timedelta(seconds=8))]
         at += timedelta(seconds=rng.randint(60, 900))
-        cause = "ticket_closed" if ticket.is_closed and rng.random() < 0.5 else rng.choice(["agent", "agent", "customer"])
+        cause = "ticket_closed" if ticket.closed_at and rng.random() < 0.5 else rng.choice(["agent", "agent", "customer"])
         link.end_reason = cause if cause == "ticket_closed" else ""
         events.append((None if cause == "ticket_closed" else agent, Verb.COBROWSE_ENDED, {"cause": cause}, at))
+        if cause == "ticket_closed":  # the session ran until the ticket closed
+            shift = ticket.closed_at - at
+            events = [(actor, verb, data, when + shift) for actor, verb, data, when in events]
+            link.created_at, link.activated_at, at = link.created_at + shift, link.activated_at + shift, at + shift
     link.ended_at = link.updated_at = at
     link.save()
     Event.objects.bulk_create(Event(ticket=ticket, actor=actor, verb=verb, data={"session_id": link.session_id, **data},

@@ -103,3 +103,5 @@ def test_the_demo_co_browse_history_reads_and_is_seeded_once(settings):
     before = Event.objects.count()
     call_command("cobrowse_seed_demo", "--force", stdout=io.StringIO())
     assert Event.objects.count() == before and SessionLink.objects.count() == links.count()
+    for end in ended.filter(data__cause="ticket_closed").select_related("ticket"):
+        assert end.created_at == end.ticket.closed_at  # a session the close ended ran until the close
