@@ -149,14 +149,16 @@ def test_deliveries_a_dead_worker_left_behind_are_requeued(receiver, desk):
     assert Delivery.objects.get().state == "delivered" and len(receiver.received) == 1
 
 
-def test_cobrowse_session_events_are_delivered_with_their_session_id(receiver, desk):
+def test_cobrowse_session_events_are_delivered_with_their_session_id_and_an_ends_cause(receiver, desk):
     agent, ticket = desk
     receiver.start()
     outgoing_endpoint(receiver.url, events=["cobrowse.session_linked", "cobrowse.session_ended"])
     helpdesk.record(ticket, agent, "cobrowse_linked", session_id="ses_1", state="active")
-    helpdesk.record(ticket, None, "cobrowse_ended", session_id="ses_1", attempts=1)
+    helpdesk.record(ticket, None, "cobrowse_ended", session_id="ses_1", attempts=1, cause="ticket_closed")
     helpdesk.record(ticket, agent, "cobrowse_tool", session_id="ses_1", tool="laser")  # not a webhook event
     run_tasks()
     sent = [json.loads(body) for _, body in receiver.received]
     assert sorted((p["type"], p["data"]["session_id"]) for p in sent) == [
         ("cobrowse.session_ended", "ses_1"), ("cobrowse.session_linked", "ses_1")]
+    ended = next(p for p in sent if p["type"] == "cobrowse.session_ended")
+    assert ended["data"]["cause"] == "ticket_closed" and "attempts" not in ended["data"]
