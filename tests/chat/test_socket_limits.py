@@ -53,8 +53,9 @@ def from_address(address, origin="http://shop.test"):
 
 
 async def closed_with(ws):
-    frame = await receive(ws, "error")
-    closed = await ws.receive_output(timeout=3)
+    # Generous waits: with Redis the refusal is a script call, which a loaded machine can delay.
+    frame = await receive(ws, "error", timeout=10)
+    closed = await ws.receive_output(timeout=10)
     assert closed["type"] == "websocket.close"
     await ws.disconnect()
     return frame, closed["code"]
