@@ -8,7 +8,7 @@ import pytest
 from integrations.cobrowse import devices
 from tests import factories as f
 from tests.browser.helpers import sign_in
-from tests.chat.servers import HelpdeskServer
+from tests.browser.test_cobrowse_ticket_flow import helpdesk_server  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox, pytest.mark.django_db(transaction=True)]
 
@@ -22,17 +22,6 @@ REFRESH = """() => new Promise(resolve => {
   document.body.addEventListener("htmx:afterSwap", e => { if (e.detail.target.id === "cobrowse-devices") resolve(); });
   document.body.dispatchEvent(new CustomEvent("cobrowse-refresh"));
 })"""
-
-
-@pytest.fixture
-def helpdesk_server(tmp_path, cobrowse_on_sandbox, settings):
-    server = HelpdeskServer(tmp_path / "helpdesk", COBROWSE_API=cobrowse_on_sandbox.url,
-                            COBROWSE_LICENSE_KEY=cobrowse_on_sandbox.license_key,
-                            COBROWSE_PRIVATE_KEY_FILE=str(settings.COBROWSE_PRIVATE_KEY_FILE), REDIS_URL="")
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 def test_the_card_puts_online_devices_first_and_follows_only_what_it_shows(cobrowse_on_sandbox, helpdesk_server,
