@@ -73,7 +73,7 @@ def wrk(url, cookie, duration, connections):
 
 # The server-side variables each run sets itself; none may come from the calling shell.
 DATABASE_VARIABLES = ("DATABASE_URL", "DB_POOL", "DB_POOL_MIN_SIZE", "DB_POOL_MAX_SIZE", "DB_POOL_TIMEOUT",
-                      "DB_CONN_MAX_AGE", "HELPDESK_SERVER")
+                      "DB_CONN_MAX_AGE")
 
 
 def throwaway_postgres(admin_url):

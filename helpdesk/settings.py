@@ -97,6 +97,10 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "helpdesk.urls"
 ASGI_APPLICATION = "helpdesk.asgi.application"
+# HTTP requests one ASGI process (daphne) serves at once, each on a thread of its own that is kept
+# for the next request (helpdesk/asgi_handler.py); the others wait for a thread. Below the pool's
+# DB_POOL_MAX_SIZE, so that the process's websockets still get a connection.
+ASGI_HTTP_THREADS = env.int("ASGI_HTTP_THREADS", 8, validate=validate.Range(min=1))
 
 TEMPLATES = [
     {
@@ -116,9 +120,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.dj_db_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")}
 # On PostgreSQL every process keeps a pool (Django's OPTIONS["pool"]): a request borrows a connection
-# and gives it back at its end, under gunicorn and daphne alike. Without a pool only a WSGI worker
-# keeps its connection between requests (helpdesk/wsgi.py sets HELPDESK_SERVER): daphne runs each
-# request's sync code in a thread of its own, and a kept connection would be left behind with it.
+# and gives it back at its end, under gunicorn and daphne alike. Without a pool each thread that
+# serves requests keeps its connection between them: a WSGI worker's, and the fixed set of threads
+# the ASGI handler (helpdesk/asgi_handler.py) runs requests on.
 _db_pool = env.bool("DB_POOL", True)
 _db_pool_options = {
     "min_size": env.int("DB_POOL_MIN_SIZE", 1, validate=validate.Range(min=0)),
@@ -142,7 +146,7 @@ if _db_pool and DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"
 elif _db_conn_max_age is not None:
     DATABASES["default"]["CONN_MAX_AGE"] = _db_conn_max_age
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = 60 if env.str("HELPDESK_SERVER", "") == "wsgi" else 0
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
 # A kept connection (or, with the pool, the one handed out) is checked before a request uses it, so
 # one the database dropped meanwhile is replaced instead of failing the request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

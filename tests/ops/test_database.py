@@ -1,4 +1,4 @@
-"""Database connections: the pool on PostgreSQL, persistent connections in WSGI workers without it.
+"""Database connections: the pool on PostgreSQL, persistent connections without it.
 
 The settings cases start a process with an environment built here (nothing inherited from the test
 process), as an operator's process would start; they need no database. The pool cases need the test
@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 from asgiref.testing import ApplicationCommunicator
-from django.core.handlers.asgi import ASGIHandler
 from django.db import connection
 from django.http import HttpResponse
 from django.urls import path
+
+from helpdesk.asgi_handler import PooledThreadASGIHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = "postgres://helpdesk@db.invalid:5432/helpdesk"  # never connected to: settings only
@@ -59,17 +60,13 @@ def test_the_pool_sizes_and_timeout_come_from_the_environment(tmp_path):
     assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 20, "timeout": 2.5}
 
 
-def test_without_the_pool_a_wsgi_worker_keeps_its_connection_with_health_checks(tmp_path):
-    db = database_of(tmp_path, wsgi=True, DATABASE_URL=POSTGRES, DB_POOL="false")
-    assert "pool" not in db["OPTIONS"]
-    assert db["CONN_MAX_AGE"] == 60
-    assert db["CONN_HEALTH_CHECKS"] is True
-
-
-def test_without_the_pool_an_asgi_process_opens_a_connection_per_request(tmp_path):
-    db = database_of(tmp_path, DATABASE_URL=POSTGRES, DB_POOL="false")
-    assert "pool" not in db["OPTIONS"]
-    assert db["CONN_MAX_AGE"] == 0
+def test_without_the_pool_every_server_keeps_its_connections_with_health_checks(tmp_path):
+    # A WSGI worker's threads, and the ASGI handler's, serve one request after another.
+    for wsgi in (False, True):
+        db = database_of(tmp_path, wsgi=wsgi, DATABASE_URL=POSTGRES, DB_POOL="false")
+        assert "pool" not in db["OPTIONS"]
+        assert db["CONN_MAX_AGE"] == 60
+        assert db["CONN_HEALTH_CHECKS"] is True
 
 
 def test_an_explicit_conn_max_age_wins_over_the_server_default(tmp_path):
@@ -84,7 +81,7 @@ def test_sqlite_ignores_the_pool_and_keeps_its_options(tmp_path):
         assert db["ENGINE"] == "django.db.backends.sqlite3"
         assert db["OPTIONS"] == SQLITE_OPTIONS
         assert db["CONN_HEALTH_CHECKS"] is True
-    assert (asgi["CONN_MAX_AGE"], wsgi["CONN_MAX_AGE"]) == (0, 60)
+    assert (asgi["CONN_MAX_AGE"], wsgi["CONN_MAX_AGE"]) == (60, 60)
 
 
 @pytest.mark.parametrize(("name", "value"), [
@@ -157,8 +154,8 @@ def test_requests_on_threads_of_a_wsgi_server_reuse_pooled_connections(pool, liv
 @pytest.mark.urls(__name__)
 @pytest.mark.django_db(transaction=True)
 async def test_requests_through_the_asgi_handler_reuse_pooled_connections(pool):
-    # The ASGI handler runs each request's sync code in a thread of its own, as under daphne.
-    app = ASGIHandler()
+    # Each request borrows a pooled connection and gives it back, whatever thread it ran on.
+    app = PooledThreadASGIHandler(threads=3)
     pids = []
     for _ in range(6):
         communicator = ApplicationCommunicator(app, {
