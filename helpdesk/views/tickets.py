@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
-from .. import access, services
+from .. import access, services, ticket_page
 from ..forms import AssignForm, ReplyForm, StatusForm, TicketFilterForm
 from ..fragments import page_fragments, render_fragment, ticket_context
 from ..versions import fragment_versions, list_version
@@ -63,14 +63,17 @@ def ticket_list(request):
 @never_cache  # the page carries the agent's Cobrowse token
 @agent_required
 def ticket_detail(request, ticket_id):
-    # Only the customer's card is drawn from the ticket on every view; the header's team and
-    # assignee are read when its cached fragment is drawn again.
+    # Only the customer's card is read with the ticket; the header's team and assignee are read
+    # when its cached fragment is drawn again, and the page is drawn only when it changed.
     ticket = access.ticket_or_404(request.agent, ticket_id, related=("customer",))
     versions = fragment_versions(ticket, request.agent)
-    csrf_token = get_token(request)
-    context = {**_list_context(request, current=ticket, version=versions["list_version"]), "ticket": ticket,
-               "csrf_token": csrf_token, "fragments": page_fragments(ticket, csrf_token, versions)}
-    return render(request, "tickets/detail.html", context)
+
+    def draw(csrf_token):
+        context = {**_list_context(request, current=ticket, version=versions["list_version"]), "ticket": ticket,
+                   "csrf_token": csrf_token, "fragments": page_fragments(ticket, csrf_token, versions)}
+        return render_to_string("tickets/detail.html", context, request)
+
+    return HttpResponse(ticket_page.page_html(request, ticket, versions, get_token(request), draw))
 
 
 def _refused(request, ticket, message, fragment, context, target):

@@ -1,6 +1,7 @@
 """Cached parts of the ticket pages (list column, fragments of the ticket page) show every change on the next render."""
 
 import re
+import time
 
 import pytest
 from django.test import Client
@@ -196,3 +197,100 @@ def test_another_teams_ticket_stays_hidden_after_a_colleague_rendered_it(client,
     client.force_login(outsider.user)
     assert client.get(reverse("ticket_detail", args=[ticket.pk])).status_code == 404
     assert "Printer on fire" not in listing(client)
+
+
+# --- The whole page, cached per agent -----------------------------------------------------------
+
+
+def me(html):
+    """The navigation's signed-in agent: name, then role and team."""
+    return re.search(r'<span class="me-text">(.*?)</span>', html, re.S).group(1)
+
+
+def drawn_templates(client, url):
+    from django.test.signals import template_rendered
+
+    names = []
+
+    def seen(sender, template, **kwargs):
+        names.append(template.name)
+
+    template_rendered.connect(seen)
+    try:
+        client.get(url)
+    finally:
+        template_rendered.disconnect(seen)
+    return names
+
+
+def test_a_second_view_draws_no_template(as_alice, ticket):
+    url = reverse("ticket_detail", args=[ticket.pk])
+    assert "tickets/detail.html" in drawn_templates(as_alice, url)
+    assert drawn_templates(as_alice, url) == []
+    services.customer_message(ticket, "Any news?")
+    assert "tickets/detail.html" in drawn_templates(as_alice, url)
+
+
+def test_each_agent_sees_their_own_navigation(alice, support, ticket):
+    bob = f.agent(support, name="Bob Colleague")
+    sam = f.agent(None, role="supervisor", name="Sam Supervisor")
+    seen = {}
+    for agent in (alice, bob, sam, alice):
+        client = Client()
+        client.force_login(agent.user)
+        html = page(client, ticket)
+        seen[agent.display_name] = (me(html), "Co-browse sessions" in html)
+    assert "Alice Agent" in seen["Alice Agent"][0] and "Bob" not in seen["Alice Agent"][0]
+    assert "Bob Colleague" in seen["Bob Colleague"][0] and "Alice" not in seen["Bob Colleague"][0]
+    assert "Sam Supervisor" in seen["Sam Supervisor"][0] and seen["Sam Supervisor"][1]
+    assert not seen["Alice Agent"][1] and not seen["Bob Colleague"][1]
+
+
+def test_a_change_to_the_agent_made_outside_the_admin_shows(as_alice, alice, ticket):
+    assert "Co-browse sessions" not in page(as_alice, ticket)
+    type(alice).objects.filter(pk=alice.pk).update(role="supervisor", display_name="Alice Promoted")
+    html = page(as_alice, ticket)
+    assert "Alice Promoted" in me(html) and "Supervisor" in me(html) and "Co-browse sessions" in html
+
+
+def test_a_customer_edited_outside_the_admin_shows(as_alice, ticket):
+    assert "Carla Customer" in page(as_alice, ticket)
+    type(ticket.customer).objects.filter(pk=ticket.customer_id).update(name="Carla Imported", email="carla@new.example")
+    html = page(as_alice, ticket)
+    assert "Carla Imported" in html and "carla@new.example" in html
+
+
+def test_a_flash_message_shows_once_on_the_cached_page(as_alice, ticket):
+    page(as_alice, ticket)  # cached
+    response = as_alice.post(reverse("ticket_reply", args=[ticket.pk]), {"body": "On it"}, follow=True)
+    assert b"Reply sent." in response.content and b"On it" in response.content
+    assert "Reply sent." not in page(as_alice, ticket)
+
+
+def test_the_list_filters_of_the_url_are_part_of_the_page(as_alice, alice, support, ticket):
+    f.ticket(support, f.customer(), subject="Closed one")
+    services.change_status(type(ticket).objects.get(subject="Closed one"), "closed", alice)
+    url = reverse("ticket_detail", args=[ticket.pk])
+    assert "Closed one" not in as_alice.get(url).content.decode()
+    assert "Closed one" in as_alice.get(url, {"status": "closed"}).content.decode()
+    assert "Closed one" not in as_alice.get(url).content.decode()
+
+
+def test_a_new_cobrowse_token_shows_on_the_next_view(as_alice, alice, ticket):
+    from integrations.cobrowse import tokens
+
+    def token(html):
+        return re.search(r'data-config="[^"]*?&quot;token&quot;: &quot;([^&]+)&quot;', html).group(1)
+
+    first = token(page(as_alice, ticket))
+    assert first == tokens.agent_token(alice)
+    time.sleep(1.1)  # a token minted in the same second, with the same claims, is the same token
+    renewed = tokens.agent_token(alice, refresh=True)
+    assert renewed != first and token(page(as_alice, ticket)) == renewed
+
+
+def test_with_debug_on_every_view_is_drawn(as_alice, ticket, settings):
+    settings.DEBUG = True
+    url = reverse("ticket_detail", args=[ticket.pk])
+    for _ in range(2):
+        assert "tickets/detail.html" in drawn_templates(as_alice, url)
