@@ -9,10 +9,14 @@ The rule: agents see their team's tickets, supervisors and admins every ticket. 
 with at least one visible ticket; a chat or a session link with its ticket.
 """
 
+from types import SimpleNamespace
+
 from django.apps import apps
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from .models import Customer, Ticket
+from .prepared import PreparedQueries
 
 
 def agent_of(user):
@@ -43,9 +47,28 @@ def ticket_or_none(agent, ticket_id):
     return visible_tickets(agent, pk=ticket_id).select_related(*TICKET_RELATED).first()
 
 
+def _visible_ticket(shape, ticket_id):
+    sees_all_teams, team_id, related = shape
+    agent = SimpleNamespace(sees_all_teams=sees_all_teams, team_id=team_id)
+    return visible_tickets(agent, pk=ticket_id).select_related(*related)[:1]
+
+
+# Compiled once per kind of agent (visible_tickets reads only these two attributes) and `related`.
+_visible_ticket_queries = PreparedQueries(_visible_ticket)
+
+
 def ticket_or_404(agent, ticket_id, related=TICKET_RELATED):
     """The ticket, with `related` joined (select_related), or a 404 if the agent may not see it."""
-    return get_object_or_404(visible_tickets(agent, pk=ticket_id).select_related(*related))
+    if agent is None:
+        raise Http404("No ticket matches the given query.")
+    shape = (agent.sees_all_teams, None if agent.sees_all_teams else agent.team_id, tuple(related))
+    try:
+        ticket = _visible_ticket_queries[shape].first(ticket_id)
+    except (TypeError, ValueError):  # not an id at all
+        ticket = None
+    if ticket is None:
+        raise Http404("No ticket matches the given query.")
+    return ticket
 
 
 # --- customers ----------------------------------------------------------------------------------

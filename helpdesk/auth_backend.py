@@ -4,6 +4,8 @@ every helpdesk page needs them, so a page view costs one query for all of them."
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from .prepared import PreparedQueries
+
 SELECT_RELATED = ["agent__team"]
 
 
@@ -12,7 +14,17 @@ def select_with_user(*paths):
     SELECT_RELATED.extend(p for p in paths if p not in SELECT_RELATED)
 
 
+def _user_with_agent(select_related, user_id):
+    return get_user_model()._default_manager.select_related(*select_related).filter(pk=user_id).order_by("pk")[:1]
+
+
+_user_queries = PreparedQueries(_user_with_agent)
+
+
 class AgentModelBackend(ModelBackend):
     def get_user(self, user_id):
-        user = get_user_model()._default_manager.select_related(*SELECT_RELATED).filter(pk=user_id).first()
+        try:
+            user = _user_queries[tuple(SELECT_RELATED)].first(user_id)
+        except (TypeError, ValueError):  # a session naming no user id
+            return None
         return user if user is not None and self.user_can_authenticate(user) else None
