@@ -77,12 +77,20 @@ def allowed_apis():
     return [u.rstrip("/") for u in settings.COBROWSE_API_ALLOWED]
 
 
+@lru_cache(maxsize=8)
+def _read_license_key_file(path, mtime_ns):
+    # Read on every token; the file changes only when the sandbox writes a new one.
+    with open(path) as fh:
+        return fh.read().strip()
+
+
 def license_key():
     value = _overrides().license_key or settings.COBROWSE_LICENSE_KEY
     if value:
         return value
+    path = settings.COBROWSE_LICENSE_KEY_FILE
     try:
-        return settings.COBROWSE_LICENSE_KEY_FILE.read_text().strip()
+        return _read_license_key_file(str(path), path.stat().st_mtime_ns)
     except OSError as exc:
         raise ImproperlyConfigured(
             "No Cobrowse license key: set COBROWSE_LICENSE_KEY (the sandbox writes one on first start)."
