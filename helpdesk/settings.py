@@ -195,6 +195,7 @@ if REDIS_CACHE_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "helpdesk.session_store"
 
 # What closing a ticket, a chat or an outside interaction does besides marking it closed, and what
 # recording an event does besides storing it: run in this order inside the same transaction
