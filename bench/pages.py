@@ -8,14 +8,15 @@ any signed-in page costs before its content: one that only requires a signed-in 
 that also renders the empty page layout. On SQLite a third run shows gunicorn opening a new database
 connection per request (DB_CONN_MAX_AGE=0) instead of keeping one.
 
+Under daphne the pages are served by the helpdesk's ASGI handler (helpdesk/asgi_handler.py); one
+more daphne serves them with Django's own ASGIHandler (bench/django_asgi.py), the baseline it is
+measured against in the same run ("handler / Django's").
+
 With --database postgres the same runs go to a throwaway PostgreSQL database (created through
 --postgres-url and dropped at the end): daphne and gunicorn each with the connection pool and without
-it (daphne then connects per request, gunicorn keeps a persistent connection, or connects per
-request), with the ratio pool / no pool. All the servers of a run stay up while the layouts take
-turns on each page; --rounds N repeats each turn and shows the run with the median req/s.
-
-    .venv/bin/python -m bench.pages [--duration 8] [--connections 8] [--tickets 10000] [--rounds 1]
-                                    [--database sqlite|postgres] [--postgres-url URL] [--json]
+it (each server thread then keeps a connection; gunicorn also connects per request), with the ratio
+pool / no pool. All the servers of a run stay up while the layouts take turns on each page; --rounds
+N repeats each turn and shows the run with the median req/s.
 
 The ticket page's floor is the signed-in empty layout (Django's session and user reads, the base
 template): detail_over_layout_p50 is the ticket page's p50 over the layout's, per layout and, as one
@@ -149,8 +150,11 @@ def run(args, env, var, database):
     compared = {name: paths[name] for name in ("bare view", "signed-in only", "ticket detail")}
     with_layout = {name: paths[name] for name in ("bare view", "signed-in only", "empty layout", "ticket detail")}
 
-    def daphne(port):
-        return [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"]
+    def daphne(port, application="helpdesk.asgi:application"):
+        return [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), application]
+
+    def daphne_with_djangos_handler(port):
+        return daphne(port, "bench.django_asgi:application")
 
     def gunicorn(port):
         return [str(Path(PY).parent / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
@@ -163,7 +167,7 @@ def run(args, env, var, database):
         # (label, server, environment, pages)
         layouts = [
             ("daphne x1 pool", daphne, {}, with_layout),
-            ("daphne x1 no pool", daphne, no_pool, compared),  # a new connection per request
+            ("daphne x1 no pool", daphne, no_pool, compared),  # a kept connection per thread
             (f"{g} pool", gunicorn, {}, with_layout),
             (f"{g} no pool", gunicorn, no_pool, compared),  # a persistent connection per worker
             (f"{g} no pool, conn/request", gunicorn, {**no_pool, **per_request}, compared),
@@ -175,11 +179,13 @@ def run(args, env, var, database):
     else:
         layouts = [
             ("daphne x1", daphne, {}, paths),
+            ("daphne x1 Django's handler", daphne_with_djangos_handler, {}, compared),
             (g, gunicorn, {}, paths),
             (f"{g} conn/request", gunicorn, per_request, compared),
         ]
-        comparisons = ("persistent connections (DB_CONN_MAX_AGE 60) / a new one per request (0)",
-                       [(g, f"{g} conn/request")])
+        comparisons = ("persistent connections (DB_CONN_MAX_AGE 60) / a new one per request (0), and the "
+                       "helpdesk's ASGI handler / Django's",
+                       [(g, f"{g} conn/request"), ("daphne x1", "daphne x1 Django's handler")])
 
     # Every server runs for the whole measurement and the layouts take turns on each page, so a
     # shared machine's slow minute does not fall on one side of a comparison only.
@@ -230,14 +236,18 @@ def run(args, env, var, database):
                    for layout, _, _, pages in layouts if "empty layout" in pages}
     print("\nticket page p50 / signed-in empty layout p50: "
           + ", ".join(f"{layout} {ratio:.2f}x" for layout, ratio in over_layout.items()))
+    print(f"\nREST calls to the co-browse service during the runs: {CountingHandler.count}")
     if args.json:
         figures = {"database": database, "tickets": args.tickets, "connections": args.connections,
+                   "rest_calls": CountingHandler.count,
                    "detail_over_layout_p50": max(over_layout.values()),
                    "detail_over_layout_p50_by_layout": over_layout,
+                   **({"asgi_handler_over_djangos_rps": {
+                       name: round(results["daphne x1", name]["rps"] / results["daphne x1 Django's handler", name]["rps"], 2)
+                       for name in compared}} if ("daphne x1 Django's handler", "bare view") in results else {}),
                    "results": {layout: {name: results[layout, name] for name in pages}
                                for layout, _, _, pages in layouts}}
         print(json.dumps(figures))
-    print(f"\nREST calls to the co-browse service during the runs: {CountingHandler.count}")
 
 
 if __name__ == "__main__":
