@@ -19,7 +19,8 @@ class SessionStore(db.SessionStore):
         model = self.model
         connection = connections[router.db_for_read(model)]
         quote = connection.ops.quote_name
-        data, key, expiry = (quote(model._meta.get_field(name).column) for name in ("session_data", "session_key", "expire_date"))
+        data, key, expiry = (quote(model._meta.get_field(name).column)
+                             for name in ("session_data", "session_key", "expire_date"))
         sql = f"SELECT {data} FROM {quote(model._meta.db_table)} WHERE {key} = %s AND {expiry} > %s"
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())])

@@ -4,12 +4,14 @@ from datetime import datetime
 from functools import wraps
 from types import SimpleNamespace
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import policy as policies
-from . import service
+from . import runtime, service
 from .auth import caller_from_request
 from .errors import ApiError, forbidden, invalid, not_found
 from .http import json_error, read_json
@@ -112,7 +114,7 @@ def sessions(request, caller):
     if not policies.allows_type(caller.policy, "sessions"):
         return []
     filters = custom_filters(request)
-    qs = qs.order_by("-order_at", "-session_id").values(*LISTED)
+    qs = _listing_values(qs.order_by("-order_at", "-session_id"))
     if not filters and caller.policy is None:
         rows = list(qs[:limit])
     else:
@@ -136,6 +138,27 @@ LISTED = ("id", "session_id", "code", "state", "custom_data", "device_id", "agen
           "region")
 
 
+LISTED_DATES = ("created", "updated", "activated", "ended", "expires")
+
+
+def _listing_values(qs):
+    """The page's rows. On SQLite the dates are read as the text they are stored as (UTC) and
+    written out as the API's ISO form directly: parsing 5,000 datetimes and formatting them again
+    took a third of a 1,000-session page."""
+    if connection.vendor != "sqlite":
+        return qs.values(*LISTED)
+    texts = {f"{name}_stored": Cast(name, TextField()) for name in LISTED_DATES}
+    return qs.annotate(**texts).values(*(f for f in LISTED if f not in LISTED_DATES), *texts)
+
+
+def _row_dates(row):
+    """A row's dates as session_json wants them: datetimes, or (SQLite) already in the API's form."""
+    for name in LISTED_DATES:
+        if f"{name}_stored" in row:
+            row[name] = runtime.iso_from_stored(row.pop(f"{name}_stored"))
+    return row
+
+
 def _chunks(values, size=500):
     values = list(values)
     return (values[start:start + size] for start in range(0, len(values), size))
@@ -152,7 +175,7 @@ def _listed(rows, account):
     for chunk in _chunks({row["device_id"] for row in rows} - {None}):
         devices.update((d.pk, d) for d in Device.objects.filter(pk__in=chunk))
     for row in rows:
-        record = SimpleNamespace(**row, account=account, agent=users.get(row["agent_id"]),
+        record = SimpleNamespace(**_row_dates(row), account=account, agent=users.get(row["agent_id"]),
                                  device=devices.get(row["device_id"]))
         yield record, agents.get(row["id"], ())
 

@@ -55,8 +55,18 @@ def take_fault(path):
 
 
 def iso(value):
-    if value is None:
+    if value is None or isinstance(value, str):  # None, or already in the API's form (iso_from_stored)
+        return value
+    if value.tzinfo is not timezone.utc:  # a listing page formats 5,000 of them: UTC, as stored, is the fast path
+        if value.utcoffset():
+            value = value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=None)
+        return value.isoformat(timespec="milliseconds") + "Z"  # truncates, like now()
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # without "+00:00"
+
+
+def iso_from_stored(text):
+    """iso() of a date as SQLite stores it for Django: UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
+    if text is None:
         return None
-    if value.utcoffset():
-        value = value.astimezone(timezone.utc)
-    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"  # truncates, like now()
+    return f"{text[:10]}T{text[11:19]}.{text[20:23] if len(text) > 19 else '000'}Z"
