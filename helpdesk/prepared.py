@@ -18,7 +18,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import get_related_populators
 
-_PLACEHOLDER_BASE = -7_300_000_000  # no row has a negative id
+# No row has a negative id, and these fit the narrowest id column here (AutoField, 32 bits): a value
+# outside a column's range makes Django compile the lookup to "matches nothing" on PostgreSQL.
+_PLACEHOLDER_BASE = -2_000_000_000
 _INT64 = (-(2**63), 2**63 - 1)
 
 
@@ -28,12 +30,14 @@ class PreparedQuery:
         placeholders = [_PLACEHOLDER_BASE - n for n in range(ids)]
         queryset = build(*placeholders)
         self._alias = queryset.db
+        if queryset.query.is_empty():  # QuerySet.none(): nothing, whatever the ids
+            self._sql = None
+            return
         compiler = queryset.query.get_compiler(using=self._alias)
         try:
             sql, params = compiler.as_sql()
-        except EmptyResultSet:  # the queryset can match nothing, whatever the ids (QuerySet.none())
-            self._sql = None
-            return
+        except EmptyResultSet as exc:
+            raise ValueError(f"{queryset.query.model.__name__}: the query matches nothing with placeholder ids") from exc
         self._sql, self._params = sql, list(params)
         self._slots = []
         for placeholder in placeholders:

@@ -30,6 +30,15 @@ def test_the_instances_are_the_querysets_with_their_joined_models(support, djang
     assert prepared.first(ticket.pk + 1000) is None
 
 
+def test_a_32_bit_id_column_is_prepared_like_a_64_bit_one(alice):
+    # auth.User's id is an AutoField: on PostgreSQL a placeholder outside its range would compile
+    # to "matches nothing".
+    user = type(alice.user)
+    prepared = PreparedQuery(lambda user_id: user.objects.select_related("agent__team").filter(pk=user_id)[:1])
+    found = prepared.first(alice.user_id)
+    assert found == alice.user and found.agent.team.name == "Support"
+
+
 def test_ids_come_as_integers_or_match_nothing(support):
     ticket = f.ticket(support, f.customer())
     prepared = PreparedQuery(ticket_with_customer)
