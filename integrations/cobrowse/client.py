@@ -7,7 +7,7 @@ fresh token (TokenExpired), tell the agent (the rest).
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
@@ -158,6 +158,13 @@ class CobrowseClient:
         if isinstance(error, TokenExpired) and retry_expired:
             return self._request(method, path, params=params, json=json, token=self._token(refresh=True))
         raise error
+
+    def with_token_made_now(self):
+        """A copy of this client that uses the token it would use now, made here (minting may read
+        the database: this keeps it on the caller's thread), and makes a new one only when Cobrowse
+        says it expired."""
+        token, source = self._token(refresh=False), self.token_source
+        return replace(self, token_source=lambda refresh=False: source(refresh=True) if refresh else token)
 
     def _token(self, refresh):
         try:

@@ -104,7 +104,7 @@ def _read_ahead(iterator):
         except BaseException as exc:  # handed to the reader, which raises it
             items.put(exc)
         finally:
-            connections.close_all()  # a token minted on this thread may have read the database
+            connections.close_all()  # a token renewed on this thread may have read the database
 
     thread = threading.Thread(target=produce, name="cobrowse-count", daemon=True)
     thread.start()
@@ -122,6 +122,7 @@ def take_snapshot():
     client = admin_client()
     sessions, links, chunk = [], {}, []
     try:
+        client = client.with_token_made_now()  # the pages are read on another thread
         for s in _read_ahead(client.iter_sessions(state=["active"], agent="all")):
             agent = s.get("agent") or {}
             sessions.append(ActiveSession(
