@@ -18,6 +18,9 @@ it (each server thread then keeps a connection; gunicorn also connects per reque
 pool / no pool. All the servers of a run stay up while the layouts take turns on each page; --rounds
 N repeats each turn and shows the run with the median req/s.
 
+    .venv/bin/python -m bench.pages [--duration 8] [--connections 8] [--tickets 10000] [--rounds 1]
+                                    [--database sqlite|postgres] [--postgres-url URL] [--json]
+
 The ticket page's floor is the signed-in empty layout (Django's session and user reads, the base
 template): detail_over_layout_p50 is the ticket page's p50 over the layout's, per layout and, as one
 figure, the largest of them. With --json the last line is one JSON object of every figure.

@@ -1,13 +1,13 @@
-"""Querysets compiled to SQL once and run again with other ids.
+"""Querysets compiled to SQL once and run again with another id.
 
 On the queries every page runs (the signed-in user with their agent and team, the ticket of a ticket
 page) Django spends longer compiling the queryset to SQL than the database spends answering it:
 about 0.3-0.6 ms a query here. A prepared query is the same queryset, built by the same code as
 anywhere else (so the access rules stay in access.py), compiled once for its shape; each call runs
-its SQL with that call's ids and makes the model instances the way the queryset would, joined
+its SQL with that call's id and makes the model instances the way the queryset would, joined
 models (select_related) and the backend's value converters included.
 
-Only ids can change between calls: the queryset is built with placeholder integers, which must reach
+Only the id changes between calls: the queryset is built with a placeholder integer, which must reach
 the SQL parameters unchanged (integer primary and foreign keys do). An id that is no 64-bit integer
 matches nothing; one that is not an integer at all is a ValueError.
 """
@@ -18,32 +18,29 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import get_related_populators
 
-# No row has a negative id, and these fit the narrowest id column here (AutoField, 32 bits): a value
+# No row has a negative id, and it fits the narrowest id column here (AutoField, 32 bits): a value
 # outside a column's range makes Django compile the lookup to "matches nothing" on PostgreSQL.
-_PLACEHOLDER_BASE = -2_000_000_000
+_PLACEHOLDER = -2_000_000_000
 _INT64 = (-(2**63), 2**63 - 1)
 
 
 class PreparedQuery:
-    def __init__(self, build, ids=1):
-        """build(*placeholder_ids) -> the queryset, with each placeholder where an id goes."""
-        placeholders = [_PLACEHOLDER_BASE - n for n in range(ids)]
-        queryset = build(*placeholders)
+    def __init__(self, build):
+        """build(placeholder_id) -> the queryset, with the placeholder where the id goes."""
+        queryset = build(_PLACEHOLDER)
         self._alias = queryset.db
-        if queryset.query.is_empty():  # QuerySet.none(): nothing, whatever the ids
+        if queryset.query.is_empty():  # QuerySet.none(): nothing, whatever the id
             self._sql = None
             return
         compiler = queryset.query.get_compiler(using=self._alias)
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet as exc:
-            raise ValueError(f"{queryset.query.model.__name__}: the query matches nothing with placeholder ids") from exc
+            raise ValueError(f"{queryset.query.model.__name__}: the query matches nothing with a placeholder id") from exc
         self._sql, self._params = sql, list(params)
-        self._slots = []
-        for placeholder in placeholders:
-            if self._params.count(placeholder) != 1:
-                raise ValueError(f"placeholder {placeholder} is not one parameter of: {sql}")
-            self._slots.append(self._params.index(placeholder))
+        if self._params.count(_PLACEHOLDER) != 1:
+            raise ValueError(f"placeholder {_PLACEHOLDER} is not one parameter of: {sql}")
+        self._slot = self._params.index(_PLACEHOLDER)
         self._compiler = compiler
         select, klass_info = compiler.select, compiler.klass_info
         self._model = klass_info["model"]
@@ -52,14 +49,13 @@ class PreparedQuery:
         self._related = get_related_populators(klass_info, select, self._alias)
         self._converters = compiler.get_converters([column[0] for column in select[:compiler.col_count]])
 
-    def all(self, *ids):
-        """The model instances the queryset would give with these ids in place of the placeholders."""
-        ids = [int(value) for value in ids]
-        if self._sql is None or not all(_INT64[0] <= value <= _INT64[1] for value in ids):
+    def all(self, id_):
+        """The model instances the queryset would give with this id in place of the placeholder."""
+        id_ = int(id_)
+        if self._sql is None or not _INT64[0] <= id_ <= _INT64[1]:
             return []
         params = list(self._params)
-        for slot, value in zip(self._slots, ids, strict=True):
-            params[slot] = value
+        params[self._slot] = id_
         with connections[self._alias].cursor() as cursor:
             cursor.execute(self._sql, params)
             rows = cursor.fetchall()
@@ -74,16 +70,17 @@ class PreparedQuery:
             instances.append(instance)
         return instances
 
-    def first(self, *ids):
-        found = self.all(*ids)
+    def first(self, id_):
+        found = self.all(id_)
         return found[0] if found else None
 
 
 class PreparedQueries:
     """Prepared queries by a key of their shape, made on first use (after the apps are ready)."""
 
-    def __init__(self, build, ids=1):
-        self._build, self._ids = build, ids
+    def __init__(self, build):
+        """build(key, placeholder_id) -> the queryset of that shape."""
+        self._build = build
         self._by_key = {}
         self._lock = threading.Lock()
 
@@ -93,5 +90,5 @@ class PreparedQueries:
             with self._lock:
                 prepared = self._by_key.get(key)
                 if prepared is None:
-                    prepared = self._by_key[key] = PreparedQuery(lambda *ids: self._build(key, *ids), self._ids)
+                    prepared = self._by_key[key] = PreparedQuery(lambda id_: self._build(key, id_))
         return prepared
